@@ -1,0 +1,58 @@
+"""hazard-rules: workplace-safety obligations and major-hazard criteria as declarative,
+testable rules.
+
+>>> from datetime import date
+>>> from hazard_rules import load_packs, evaluate
+>>> packs = load_packs("baoshan-2024")
+>>> result = evaluate(packs, {"enterprise": [...]}, as_of=date(2025, 1, 15))  # doctest: +SKIP
+"""
+
+from hazard_rules.api import evaluate, load_facts
+from hazard_rules.errors import (
+    BackendError,
+    BackendUnavailableError,
+    Diagnostic,
+    HazardRulesError,
+    InputError,
+    PackError,
+    StrictRejectionError,
+)
+from hazard_rules.packs import PackInfo, PackSet, bundled_packs, load_packs
+from hazard_rules.periods import Period, parse_period
+from hazard_rules.results import (
+    Candidate,
+    Classification,
+    Counts,
+    RecordRef,
+    Rejected,
+    Result,
+    Violation,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BackendError",
+    "BackendUnavailableError",
+    "Candidate",
+    "Classification",
+    "Counts",
+    "Diagnostic",
+    "HazardRulesError",
+    "InputError",
+    "PackError",
+    "PackInfo",
+    "PackSet",
+    "Period",
+    "RecordRef",
+    "Rejected",
+    "Result",
+    "StrictRejectionError",
+    "Violation",
+    "__version__",
+    "bundled_packs",
+    "evaluate",
+    "load_facts",
+    "load_packs",
+    "parse_period",
+]

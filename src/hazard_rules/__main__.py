@@ -1,0 +1,7 @@
+"""``python -m hazard_rules``."""
+
+import sys
+
+from hazard_rules.cli import main
+
+sys.exit(main())

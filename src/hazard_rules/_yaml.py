@@ -1,0 +1,144 @@
+"""Safe YAML loading that keeps the position of every node.
+
+``load_yaml`` returns plain data (dicts, lists, scalars) and a source map from each value's
+path (a tuple of keys and indexes) to its :class:`SourceSpan`. Duplicate keys are errors.
+Only the safe loader's constructors run: no tags, no Python objects.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hazard_rules.errors import Diagnostic
+from hazard_rules.source import SourceSpan
+
+try:  # the C loader is much faster on large case files; same safe constructors
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover - libyaml missing
+    _Loader = yaml.SafeLoader
+
+Path_ = tuple[str | int, ...]
+
+
+class SourceMap:
+    """Positions of the values of one YAML document, by path."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._spans: dict[Path_, SourceSpan] = {}
+        self._keys: dict[Path_, SourceSpan] = {}
+
+    def add(self, where: Path_, span: SourceSpan, *, key: SourceSpan | None = None) -> None:
+        self._spans[where] = span
+        if key is not None:
+            self._keys[where] = key
+
+    def span(self, where: Path_) -> SourceSpan:
+        """The position of the value at ``where``, or of its nearest known ancestor."""
+        probe = tuple(where)
+        while probe:
+            if probe in self._spans:
+                return self._spans[probe]
+            probe = probe[:-1]
+        return self._spans.get((), SourceSpan(self.path, 1, 1))
+
+    def key_span(self, where: Path_) -> SourceSpan:
+        """The position of the mapping key that leads to ``where`` (falls back to the value)."""
+        return self._keys.get(tuple(where)) or self.span(where)
+
+
+class YamlError(Exception):
+    """A YAML file could not be parsed; carries diagnostics."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = diagnostics
+        super().__init__("\n".join(map(str, diagnostics)))
+
+
+def _span(path: str, mark: Any) -> SourceSpan:
+    return SourceSpan(path, mark.line + 1, mark.column + 1)
+
+
+def load_yaml(file: Path, display: str | None = None) -> tuple[Any, SourceMap]:
+    """Parse one YAML file into plain data and its source map.
+
+    Raises :class:`YamlError` for syntax errors, duplicate keys and unreadable files.
+    """
+    name = display or str(file)
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise YamlError([Diagnostic(SourceSpan(name), "unreadable_file", str(exc))]) from exc
+    return load_yaml_text(text, name)
+
+
+def load_yaml_text(text: str, name: str) -> tuple[Any, SourceMap]:
+    """Parse YAML text (see :func:`load_yaml`)."""
+    smap = SourceMap(name)
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, smap
+        problems: list[Diagnostic] = []
+        data = _build(node, (), smap, loader, problems)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        span = _span(name, mark) if mark is not None else SourceSpan(name)
+        raise YamlError([Diagnostic(span, "yaml_syntax", str(exc.problem or exc))]) from exc
+    except yaml.YAMLError as exc:
+        raise YamlError([Diagnostic(SourceSpan(name), "yaml_syntax", str(exc))]) from exc
+    finally:
+        loader.dispose()
+    if problems:
+        raise YamlError(problems)
+    return data, smap
+
+
+def _build(
+    node: yaml.Node,
+    where: Path_,
+    smap: SourceMap,
+    loader: yaml.SafeLoader,
+    problems: list[Diagnostic],
+) -> Any:
+    name = smap.path
+    smap.add(where, _span(name, node.start_mark))
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)  # resolves YAML merge keys (<<) safely
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if isinstance(key, (list, dict)):
+                problems.append(
+                    Diagnostic(_span(name, key_node.start_mark), "bad_key", "a key must be a scalar")
+                )
+                continue
+            if not isinstance(key, str):
+                key = str(key)
+            if key in out:
+                problems.append(
+                    Diagnostic(
+                        _span(name, key_node.start_mark),
+                        "duplicate_key",
+                        f"key {key!r} appears twice in this mapping",
+                    )
+                )
+                continue
+            child = (*where, key)
+            out[key] = _build(value_node, child, smap, loader, problems)
+            smap.add(child, _span(name, value_node.start_mark), key=_span(name, key_node.start_mark))
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [
+            _build(item, (*where, i), smap, loader, problems) for i, item in enumerate(node.value)
+        ]
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError:
+        # e.g. 2024-13-45 looks like a timestamp but is not a date: keep the text, so that
+        # lowering reports a located ``malformed_date`` instead of a crash.
+        return str(node.value)

@@ -1,0 +1,65 @@
+"""The public entry points: :func:`load_facts` and :func:`evaluate`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from hazard_rules.errors import InputError, StrictRejectionError
+from hazard_rules.evaluate import compile_pack, judge
+from hazard_rules.facts import FactSet, collect_facts, rows_from_mapping
+from hazard_rules.io.readers import read_export
+from hazard_rules.packs import PackSet
+from hazard_rules.results import Result
+
+__all__ = ["BACKENDS", "evaluate", "load_facts"]
+
+BACKENDS = ("python", "durable")
+Facts = Mapping[str, Iterable[Any]] | str | os.PathLike[str]
+
+
+def load_facts(packs: PackSet, facts: Facts, *, encoding: str | None = None) -> FactSet:
+    """Read, coerce and reference-check facts: a mapping ``{type: [records]}`` or an export path."""
+    if isinstance(facts, (str, os.PathLike)):
+        path = os.fspath(facts)
+        sources = read_export(path, packs.schema, encoding=encoding)
+        mixed = os.path.isfile(path) and path.lower().endswith(".jsonl")
+        return collect_facts(packs.schema, sources, reject_unknown_types=mixed)
+    return collect_facts(packs.schema, rows_from_mapping(facts))
+
+
+def evaluate(
+    packs: PackSet,
+    facts: Facts | FactSet,
+    as_of: date,
+    *,
+    backend: str = "python",
+    explain: bool = False,
+    show_unmapped: bool = False,
+    strict: bool = False,
+    encoding: str | None = None,
+) -> Result:
+    """Evaluate every rule of ``packs`` over ``facts`` as of ``as_of``.
+
+    ``facts`` is a mapping of record type → records (dicts or pydantic models), a path to an
+    export (folder, or one JSONL file with ``"type"``), or a :class:`FactSet` already loaded.
+    With ``strict``, any rejected record raises :class:`StrictRejectionError`.
+    """
+    if not isinstance(as_of, date):
+        raise InputError(f"as_of must be a date, not {type(as_of).__name__}")
+    fact_set = facts if isinstance(facts, FactSet) else load_facts(packs, facts, encoding=encoding)
+    if strict and fact_set.rejected:
+        first = fact_set.rejected[0]
+        raise StrictRejectionError(
+            f"{len(fact_set.rejected)} record(s) rejected; first: {first.source}: "
+            f"{first.field or ''}: {first.reason}"
+        )
+    if backend == "python":
+        return judge(compile_pack(packs), fact_set, as_of, explain=explain, show_unmapped=show_unmapped)
+    if backend == "durable":
+        from hazard_rules.backends.durable import evaluate_durable
+
+        return evaluate_durable(packs, fact_set, as_of, explain=explain, show_unmapped=show_unmapped)
+    raise InputError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")

@@ -1,0 +1,1 @@
+"""Evaluators of the condition IR: ``python`` (the reference) and ``durable`` (optional)."""

@@ -1,0 +1,145 @@
+"""The reference evaluator: condition IR → Python closures, compiled once per pack set.
+
+A compiled condition is ``fn(record, index) -> bool`` where ``record`` is a typed plain dict
+and ``index`` maps record type → id → record, used to follow references. Missing values
+(``None``) make every comparison false except ``exists: false`` (SPEC §3.2); ``not``
+negates whatever its condition gave. Nothing from a rule file becomes code: literals are
+values captured by closures, field names are dictionary keys.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from hazard_rules.ir import AllOf, AnyOf, AtLeast, Condition, Const, FieldPath, FieldRef, Leaf, NotOf
+
+__all__ = ["Index", "Predicate", "compile_condition", "compile_getter"]
+
+Index = Mapping[str, Mapping[str, Mapping[str, Any]]]
+Predicate = Callable[[Mapping[str, Any], Index], bool]
+Getter = Callable[[Mapping[str, Any], Index], Any]
+
+_CMP: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "lte": operator.le,
+    "gt": operator.gt,
+    "gte": operator.ge,
+}
+
+
+def compile_getter(path: FieldPath) -> Getter:
+    """A function reading ``path`` from a record, following references; None when missing."""
+    name = path.field.name
+    if not path.steps:
+        return lambda rec, idx: rec.get(name)
+    steps = tuple((s.field, s.target) for s in path.steps)
+
+    def get(rec: Mapping[str, Any], idx: Index) -> Any:
+        cur: Mapping[str, Any] | None = rec
+        for field, target in steps:
+            key = cur.get(field) if cur is not None else None
+            if key is None:
+                return None
+            cur = idx.get(target, {}).get(key)
+        return cur.get(name) if cur is not None else None
+
+    return get
+
+
+def _test(op: str, const: Any, is_list: bool) -> Callable[[Any, Any], bool]:
+    """``test(value, operand)`` for a non-missing value; operand None means false."""
+    if op in _CMP:
+        return _CMP[op]
+    if op == "between":
+        return lambda v, c: c[0] <= v <= c[1]
+    if op == "in":
+        return lambda v, c: v in c
+    if op == "not_in":
+        return lambda v, c: v not in c
+    if op == "contains":
+        return lambda v, c: c in v
+    if op == "contains_any":
+        return lambda v, c: not c.isdisjoint(v)
+    if op == "contains_all":
+        return lambda v, c: c.issubset(v)
+    if op == "matches":
+        return lambda v, c: c.search(v) is not None
+    raise ValueError(f"unknown operator {op}")  # pragma: no cover - the table is closed
+
+
+def _leaf(leaf: Leaf) -> Predicate:
+    get = compile_getter(leaf.path)
+    op = leaf.op
+    operand = leaf.operand
+    if op == "exists":
+        want = bool(operand.value) if isinstance(operand, Const) else True
+        if leaf.path.steps:
+            return lambda rec, idx: (get(rec, idx) is not None) is want
+        name = leaf.path.field.name
+        return lambda rec, idx: (rec.get(name) is not None) is want
+    test = _test(op, None, leaf.path.field.is_list)
+    if isinstance(operand, FieldRef):
+        other = compile_getter(operand.path)
+
+        def by_field(rec: Mapping[str, Any], idx: Index) -> bool:
+            v = get(rec, idx)
+            if v is None:
+                return False
+            c = other(rec, idx)
+            return c is not None and test(v, c)
+
+        return by_field
+    const = operand.value
+    if op in ("in", "not_in", "contains_any", "contains_all"):
+        const = frozenset(const)
+    if not leaf.path.steps:
+        name = leaf.path.field.name
+        if op in _CMP:
+            cmp = _CMP[op]
+
+            def direct_cmp(rec: Mapping[str, Any], idx: Index) -> bool:
+                v = rec.get(name)
+                return v is not None and cmp(v, const)
+
+            return direct_cmp
+
+        def direct(rec: Mapping[str, Any], idx: Index) -> bool:
+            v = rec.get(name)
+            return v is not None and test(v, const)
+
+        return direct
+
+    def through(rec: Mapping[str, Any], idx: Index) -> bool:
+        v = get(rec, idx)
+        return v is not None and test(v, const)
+
+    return through
+
+
+def compile_condition(cond: Condition | None) -> Predicate:
+    """Compile a condition to a predicate; ``None`` (no condition) is always true."""
+    if cond is None:
+        return lambda rec, idx: True
+    if isinstance(cond, Leaf):
+        return _leaf(cond)
+    if isinstance(cond, AllOf):
+        subs = tuple(compile_condition(c) for c in cond.items)
+        if len(subs) == 2:
+            a, b = subs
+            return lambda rec, idx: a(rec, idx) and b(rec, idx)
+        return lambda rec, idx: all(s(rec, idx) for s in subs)
+    if isinstance(cond, AnyOf):
+        subs = tuple(compile_condition(c) for c in cond.items)
+        return lambda rec, idx: any(s(rec, idx) for s in subs)
+    if isinstance(cond, NotOf):
+        sub = compile_condition(cond.item)
+        return lambda rec, idx: not sub(rec, idx)
+    if isinstance(cond, AtLeast):
+        subs = tuple(compile_condition(c) for c in cond.items)
+        n = cond.n
+        return lambda rec, idx: sum(1 for s in subs if s(rec, idx)) >= n
+    raise TypeError(f"not a condition: {cond!r}")  # pragma: no cover

@@ -1,0 +1,74 @@
+"""The one exception tree of hazard-rules, and :class:`Diagnostic`.
+
+::
+
+    HazardRulesError                 every error this library raises
+     ├── PackError                   rule packs could not be used; carries every Diagnostic found
+     ├── InputError                  an export or fact set could not be read at all
+     │    └── StrictRejectionError   records were rejected and strict mode was asked for
+     ├── BackendUnavailableError     an optional backend (durable-rules) is not installed
+     └── BackendError                a backend failed or cannot express a rule
+
+Violations are data, never exceptions; a bad record is a rejected row, not an abort.
+Dependency exceptions (yaml, pydantic, dateutil, durable_rules) are mapped where they arise,
+with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from hazard_rules.source import SourceSpan
+
+__all__ = [
+    "BackendError",
+    "BackendUnavailableError",
+    "Diagnostic",
+    "HazardRulesError",
+    "InputError",
+    "PackError",
+    "StrictRejectionError",
+]
+
+MAX_DIAGNOSTICS = 200
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One located problem in a rule pack: ``path:line:column: code: message``."""
+
+    span: SourceSpan
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.span}: {self.code}: {self.message}"
+
+
+class HazardRulesError(Exception):
+    """Root of every error raised by hazard-rules."""
+
+
+class PackError(HazardRulesError):
+    """Rule packs could not be loaded; ``diagnostics`` lists every problem, sorted."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics: list[Diagnostic] = sorted(set(diagnostics))[:MAX_DIAGNOSTICS]
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+class InputError(HazardRulesError):
+    """An export, a file in it, or a fact set could not be read at all."""
+
+
+class StrictRejectionError(InputError):
+    """Strict mode: at least one record was rejected."""
+
+
+class BackendUnavailableError(HazardRulesError):
+    """An optional backend was asked for but its dependency is not installed."""
+
+
+class BackendError(HazardRulesError):
+    """A backend failed, or refused a rule it cannot express faithfully."""

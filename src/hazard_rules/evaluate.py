@@ -1,0 +1,443 @@
+"""Evaluation of every rule kind over a fact set, as of one date → :class:`Result`.
+
+Cost: conditions are compiled once per pack set (:func:`compile_pack`). Per evaluation,
+``criterion`` and ``check`` rules visit each record of their type once. Time-based rules
+(``deadline``, ``recurring``, ``trend``) index their evidence once per rule by subject — one
+pass over the evidence type — then visit each subject's required periods: the total is
+O(records + subjects × periods) per rule, never records × periods.
+
+Semantics follow SPEC §3.3–§3.4 to the letter; the notable ones:
+
+* a record whose own date is after ``as_of`` does not exist; a ``done`` date after ``as_of``
+  has not happened; undated evidence is not counted;
+* due dates are inclusive and judged only when strictly before ``as_of``;
+* periods are required only when wholly inside the window, the rule's ``effective`` span and
+  the subject's active span; a deadline binds subjects active on its due date; a trend binds
+  subjects active over both whole periods.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from hazard_rules.backends.python import Index, Predicate, compile_condition
+from hazard_rules.facts import FactSet
+from hazard_rules.ir import Check, Criterion, Deadline, EvidenceSpec, Recurring, Rule, RuleMeta, Trend
+from hazard_rules.packs import PackSet
+from hazard_rules.periods import Period, period_of, periods_within
+from hazard_rules.results import (
+    Candidate,
+    Classification,
+    Counts,
+    RecordRef,
+    Result,
+    Violation,
+    violation_key,
+)
+
+__all__ = ["CompiledPack", "compile_pack", "judge"]
+
+Record = Mapping[str, Any]
+_OPS: dict[str, Callable[[int, int], bool]] = {
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+}
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule with its conditions compiled to predicates."""
+
+    rule: Rule
+    preds: Mapping[str, Predicate]
+    hints: tuple[re.Pattern[str], ...] = ()
+
+
+@dataclass(frozen=True)
+class CompiledPack:
+    """A pack set compiled for the Python evaluator: built once, used for every evaluation."""
+
+    packs: PackSet
+    by_type: Mapping[str, tuple[CompiledRule, ...]]  # criterion and check rules per record type
+    timed: tuple[CompiledRule, ...]
+
+
+def _compile_rule(rule: Rule) -> CompiledRule:
+    conds: dict[str, Any] = {}
+    hints: tuple[re.Pattern[str], ...] = ()
+    if isinstance(rule, Criterion):
+        conds = {"when": rule.when, "applies": rule.applies}
+        hints = tuple(re.compile(h) for h in rule.hints)
+    elif isinstance(rule, Check):
+        conds = {"where": rule.where, "require": rule.require}
+    else:
+        conds = {"subject": rule.subject.where}
+        ev = rule.count if isinstance(rule, Trend) else rule.evidence
+        conds["evidence"] = ev.where
+        if isinstance(rule, Recurring):
+            for i, v in enumerate(rule.stricter):
+                conds[f"stricter{i}"] = v.when
+    return CompiledRule(rule, {k: compile_condition(v) for k, v in conds.items()}, hints)
+
+
+def compile_pack(packs: PackSet) -> CompiledPack:
+    """Compile every rule of ``packs`` once (cached on the pack set)."""
+    cached = packs._cache.get("python")
+    if isinstance(cached, CompiledPack):
+        return cached
+    by_type: dict[str, list[CompiledRule]] = defaultdict(list)
+    timed = []
+    for rule in packs.rules:
+        c = _compile_rule(rule)
+        if isinstance(rule, (Criterion, Check)):
+            by_type[rule.type].append(c)
+        else:
+            timed.append(c)
+    out = CompiledPack(packs, {t: tuple(v) for t, v in by_type.items()}, tuple(timed))
+    packs._cache["python"] = out
+    return out
+
+
+def _local(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
+
+
+class _Judge:
+    def __init__(self, compiled: CompiledPack, facts: FactSet, as_of: date, explain: bool) -> None:
+        self.c = compiled
+        self.schema = compiled.packs.schema
+        self.facts = facts
+        self.idx: Index = facts.records
+        self.as_of = as_of
+        self.explain = explain
+        self.violations: list[Violation] = []
+        self.classifications: list[Classification] = []
+        self.candidates: list[Candidate] = []
+        self.subject_type = compiled.packs.subject
+        self._subject_field: dict[str, str | None] = {}
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def exists(self, tname: str, rec: Record) -> bool:
+        """A record dated after as_of does not exist yet (SPEC §3.4.3)."""
+        df = self.schema.types[tname].date_field
+        if df is None:
+            return True
+        d = _local(rec.get(df))
+        return d is None or d <= self.as_of
+
+    def own_date(self, tname: str, rec: Record) -> date | None:
+        df = self.schema.types[tname].date_field
+        return _local(rec.get(df)) if df else None
+
+    def subject_of(self, tname: str, rec: Record) -> RecordRef:
+        """SPEC §3.4.1: the target of the record's reference to the subject type, or itself."""
+        if tname == self.subject_type:
+            return RecordRef(type=tname, id=rec["id"])
+        if tname not in self._subject_field:
+            links = self.schema.types[tname].ref_fields_to(self.subject_type)
+            self._subject_field[tname] = links[0] if links else None
+        f = self._subject_field[tname]
+        if f is not None and rec.get(f) is not None:
+            return RecordRef(type=self.subject_type, id=rec[f])
+        return RecordRef(type=tname, id=rec["id"])
+
+    def active(self, tname: str, rec: Record, start: date, end: date) -> bool:
+        """True when the subject is active over the whole closed span [start, end]."""
+        fields = self.schema.types[tname].fields
+        a_from = rec.get("active_from") if "active_from" in fields else None
+        a_until = rec.get("active_until") if "active_until" in fields else None
+        if a_from is not None and _local(a_from) > start:  # type: ignore[operator]
+            return False
+        return not (a_until is not None and _local(a_until) < end)  # type: ignore[operator]
+
+    def span_of(self, tname: str, rec: Record) -> tuple[date | None, date | None]:
+        fields = self.schema.types[tname].fields
+        a_from = _local(rec.get("active_from")) if "active_from" in fields else None
+        a_until = _local(rec.get("active_until")) if "active_until" in fields else None
+        return a_from, a_until
+
+    def add(
+        self,
+        meta: RuleMeta,
+        status: str,
+        subject: RecordRef,
+        *,
+        record: RecordRef | None = None,
+        rec: Record | None = None,
+        period: Period | None = None,
+        due: date | None = None,
+        evidence: list[RecordRef] | None = None,
+        extra: dict[str, Any] | None = None,
+        trace: list[dict[str, Any]] | None = None,
+    ) -> None:
+        values: dict[str, Any] = dict(rec or {})
+        subj = self.idx.get(subject.type, {}).get(subject.id, {})
+        values.update(
+            rule=meta.id, subject=subject.id, subject_name=subj.get("name"), title=meta.title,
+            record=record.id if record else None, period=period.label if period else None,
+            due=due, status=status, **(extra or {}),
+        )
+        self.violations.append(Violation(
+            rule=meta.id, kind=meta.kind, status=status, severity=meta.severity,  # type: ignore[arg-type]
+            subject=subject, record=record, period=period.label if period else None, due=due,
+            evidence=sorted(evidence or [], key=lambda r: (r.type, r.id)),
+            message=meta.message_zh.render(values), message_en=meta.message_en.render(values),
+            cite=meta.cite, title=meta.title, explain=trace,
+        ))
+
+    def trace(self, cr: CompiledRule, rec: Record, tname: str) -> list[dict[str, Any]] | None:
+        if not self.explain:
+            return None
+        from hazard_rules.explain import explain_rule
+
+        return explain_rule(cr.rule, rec, self.idx)
+
+    # -- criterion and check ---------------------------------------------------------------
+
+    def records(self) -> list[RecordRef] | None:
+        unmapped: list[RecordRef] = []
+        for tname, rules in self.c.by_type.items():
+            criteria = [r for r in rules if isinstance(r.rule, Criterion)]
+            for rec in self.idx.get(tname, {}).values():
+                if not self.exists(tname, rec):
+                    continue
+                mapped = False
+                for cr in rules:
+                    if isinstance(cr.rule, Criterion):
+                        mapped |= self.criterion(cr, cr.rule, tname, rec)
+                    else:
+                        self.check(cr, cr.rule, tname, rec)
+                if criteria and not mapped:
+                    unmapped.append(RecordRef(type=tname, id=rec["id"]))
+        return unmapped
+
+    def criterion(self, cr: CompiledRule, rule: Criterion, tname: str, rec: Record) -> bool:
+        day = self.own_date(tname, rec)
+        if day is not None and not rule.meta.in_effect(day):
+            return False
+        if not cr.preds["applies"](rec, self.idx):
+            return False
+        ref = RecordRef(type=tname, id=rec["id"])
+        subject = self.subject_of(tname, rec)
+        if cr.preds["when"](rec, self.idx):
+            self.classifications.append(Classification(
+                record=ref, subject=subject, label=rule.label, rule=rule.meta.id, cite=rule.meta.cite,
+            ))
+            if rule.declared is not None and rec.get(rule.declared) != rule.label:
+                self.add(rule.meta, "misclassified", subject, record=ref, rec=rec,
+                         extra={"label": rule.label, "declared": rec.get(rule.declared)},
+                         trace=self.trace(cr, rec, tname))
+            return True
+        if cr.hints and rule.hint_field:
+            text = rec.get(rule.hint_field)
+            if isinstance(text, str):
+                hits = [h.pattern for h in cr.hints if h.search(text)]
+                if hits:
+                    self.candidates.append(Candidate(
+                        record=ref, subject=subject, rule=rule.meta.id, cite=rule.meta.cite, hints=hits,
+                    ))
+                    return True
+        return False
+
+    def check(self, cr: CompiledRule, rule: Check, tname: str, rec: Record) -> None:
+        if not cr.preds["where"](rec, self.idx):
+            return
+        ref = RecordRef(type=tname, id=rec["id"])
+        subject = self.subject_of(tname, rec)
+        if rule.require is not None:
+            day = self.own_date(tname, rec)
+            if (day is None or rule.meta.in_effect(day)) and not cr.preds["require"](rec, self.idx):
+                self.add(rule.meta, "failed", subject, record=ref, rec=rec, trace=self.trace(cr, rec, tname))
+        if rule.due is None or rule.done is None:
+            return
+        due = rule.due.date
+        if rule.due.field is not None:
+            base = _local(rec.get(rule.due.field))
+            due = base + timedelta(days=rule.due.days) if base is not None else None
+        if due is None or not rule.meta.in_effect(due):
+            return
+        done = _local(rec.get(rule.done))
+        if done is not None and done > self.as_of:
+            done = None  # SPEC §3.4.3: a done date after as_of has not happened
+        if done is not None:
+            if done > due:
+                self.add(rule.meta, "late", subject, record=ref, rec=rec, due=due,
+                         extra={"done": done}, trace=self.trace(cr, rec, tname))
+        elif due < self.as_of:
+            self.add(rule.meta, "overdue", subject, record=ref, rec=rec, due=due,
+                     trace=self.trace(cr, rec, tname))
+
+    # -- time-based rules ------------------------------------------------------------------
+
+    def subjects(self, cr: CompiledRule, tname: str) -> list[Record]:
+        pred = cr.preds["subject"]
+        return [r for r in self.idx.get(tname, {}).values() if self.exists(tname, r) and pred(r, self.idx)]
+
+    def evidence_index(self, cr: CompiledRule, spec: EvidenceSpec) -> dict[str, list[tuple[date, Period | None, str]]]:
+        """Evidence by subject id: (local date, labelled period or None, record id); one pass."""
+        pred = cr.preds["evidence"]
+        out: dict[str, list[tuple[date, Period | None, str]]] = defaultdict(list)
+        for rec in self.idx.get(spec.type, {}).values():
+            owner = rec.get(spec.via)
+            day = _local(rec.get(spec.date_field))
+            if owner is None or day is None or day > self.as_of:
+                continue  # undated evidence proves nothing; dated after as_of: not yet
+            if not pred(rec, self.idx):
+                continue
+            label = rec.get(spec.period_field) if spec.period_field else None
+            out[owner].append((day, label if isinstance(label, Period) else None, rec["id"]))
+        return out
+
+    def deadline(self, cr: CompiledRule, rule: Deadline) -> None:
+        due = rule.due
+        if not rule.meta.in_effect(due) or not due < self.as_of:
+            return
+        index = self.evidence_index(cr, rule.evidence)
+        etype = rule.evidence.type
+        for subj in self.subjects(cr, rule.subject.type):
+            if not self.active(rule.subject.type, subj, due, due):
+                continue
+            ev = index.get(subj["id"], [])
+            on_time = [e for e in ev if e[0] <= due]
+            ref = RecordRef(type=rule.subject.type, id=subj["id"])
+            if len(on_time) >= rule.at_least:
+                continue
+            late = [RecordRef(type=etype, id=e[2]) for e in ev if e[0] > due]
+            if len(ev) >= rule.at_least:
+                self.add(rule.meta, "late", ref, due=due, evidence=late,
+                         extra={"count": len(ev), "required": rule.at_least})
+            else:
+                self.add(rule.meta, "missing", ref, due=due,
+                         evidence=[RecordRef(type=etype, id=e[2]) for e in ev],
+                         extra={"count": len(ev), "required": rule.at_least})
+
+    def recurring(self, cr: CompiledRule, rule: Recurring) -> None:
+        index = self.evidence_index(cr, rule.evidence)
+        etype = rule.evidence.type
+        meta = rule.meta
+        starts = [d for d in (rule.window_from, meta.effective_from) if d is not None]
+        ends = [d for d in (rule.window_until, meta.effective_until) if d is not None]
+        for subj in self.subjects(cr, rule.subject.type):
+            every, need, day = rule.every, rule.at_least, rule.due_day
+            for i, v in enumerate(rule.stricter):
+                if cr.preds[f"stricter{i}"](subj, self.idx):
+                    every, need, day = v.every, v.at_least, v.due_day
+                    break
+            a_from, a_until = self.span_of(rule.subject.type, subj)
+            lo = max([*starts, *([a_from] if a_from else [])], default=None)
+            hi = min([*ends, *([a_until] if a_until else [])], default=self.as_of)
+            if lo is None:
+                continue  # unbounded start: lint reports it; nothing can be required
+            buckets: dict[Period, list[tuple[date, str]]] = defaultdict(list)
+            for d, label, rid in index.get(subj["id"], ()):
+                # a period label places the evidence; without one its date does
+                p = label if label is not None else period_of(d, every)
+                if p.every != every:
+                    continue
+                buckets[p].append((d, rid))
+            ref = RecordRef(type=rule.subject.type, id=subj["id"])
+            for period in periods_within(lo, hi, every):
+                due = period.due(day)
+                if not due < self.as_of:
+                    break
+                ev = buckets.get(period, [])
+                on_time = sum(1 for d, _ in ev if d <= due)
+                if on_time >= need:
+                    continue
+                extra = {"count": len(ev), "required": need}
+                if len(ev) >= need:
+                    self.add(meta, "late", ref, period=period, due=due, extra=extra,
+                             evidence=[RecordRef(type=etype, id=r) for d, r in ev if d > due])
+                else:
+                    self.add(meta, "missing", ref, period=period, due=due, extra=extra,
+                             evidence=[RecordRef(type=etype, id=r) for _, r in ev])
+
+    def trend(self, cr: CompiledRule, rule: Trend) -> None:
+        later = max(rule.period, rule.to, key=lambda p: p.end)
+        if not later.end < self.as_of:
+            return
+        meta = rule.meta
+        if not (meta.in_effect(rule.period.start) and meta.in_effect(rule.period.end)
+                and meta.in_effect(rule.to.start) and meta.in_effect(rule.to.end)):
+            return
+        index = self.evidence_index(cr, rule.count)
+        lo = min(rule.period.start, rule.to.start)
+        hi = max(rule.period.end, rule.to.end)
+        for subj in self.subjects(cr, rule.subject.type):
+            if not (self.active(rule.subject.type, subj, rule.period.start, rule.period.end)
+                    and self.active(rule.subject.type, subj, rule.to.start, rule.to.end)):
+                continue
+            ev = [e for e in index.get(subj["id"], ()) if lo <= e[0] <= hi]
+            now = [e for e in ev if rule.period.contains(e[0])]
+            before = sum(1 for e in ev if rule.to.contains(e[0]))
+            if _OPS[rule.op](len(now), before):
+                continue
+            ref = RecordRef(type=rule.subject.type, id=subj["id"])
+            self.add(meta, "exceeded", ref, period=later, due=later.end,
+                     evidence=[RecordRef(type=rule.count.type, id=e[2]) for e in now],
+                     extra={"count": len(now), "compare_count": before})
+
+
+def judge(
+    compiled: CompiledPack,
+    facts: FactSet,
+    as_of: date,
+    *,
+    explain: bool = False,
+    show_unmapped: bool = False,
+) -> Result:
+    """Evaluate a compiled pack over collected facts as of ``as_of``."""
+    j = _Judge(compiled, facts, as_of, explain)
+    unmapped = j.records()
+    for cr in compiled.timed:
+        rule = cr.rule
+        if isinstance(rule, Deadline):
+            j.deadline(cr, rule)
+        elif isinstance(rule, Recurring):
+            j.recurring(cr, rule)
+        elif isinstance(rule, Trend):
+            j.trend(cr, rule)
+    violations = sorted(j.violations, key=violation_key)
+    by_status: dict[str, int] = defaultdict(int)
+    by_severity: dict[str, int] = defaultdict(int)
+    for v in violations:
+        by_status[v.status] += 1
+        by_severity[v.severity] += 1
+    counts = Counts(
+        read=facts.read, evaluated=facts.evaluated, rejected=len(facts.rejected),
+        violations=len(violations), by_status=dict(sorted(by_status.items())),
+        by_severity=dict(sorted(by_severity.items())),
+        classifications=len(j.classifications), candidates=len(j.candidates),
+    )
+    rkey = lambda c: (c.subject.type, c.subject.id, c.record.type, c.record.id, c.rule)  # noqa: E731
+    return Result(
+        as_of=as_of,
+        packs=[p.id for p in compiled.packs.packs],
+        violations=violations,
+        classifications=sorted(j.classifications, key=rkey),
+        candidates=sorted(j.candidates, key=rkey),
+        unmapped=sorted(unmapped or [], key=lambda r: (r.type, r.id)) if show_unmapped else None,
+        rejected=facts.rejected,
+        notes=facts.notes,
+        engines={r.meta.id: "python" for r in compiled.packs.rules},
+        counts=counts,
+    )
+
+
+def parse_as_of(value: str | date) -> date:
+    """``as_of`` from a date or ISO text."""
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(value)

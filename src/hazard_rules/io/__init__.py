@@ -1,0 +1,1 @@
+"""Readers of exports (CSV, JSONL, Excel) and writers of results."""

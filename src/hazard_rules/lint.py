@@ -1,0 +1,71 @@
+"""``hazard-rules lint``: load-time checks of packs and their case files; with ``strict``,
+authoring checks too (rules without cases, cases that never fire their rule, overlapping
+stricter variants, windows outside the effective span); always: unbounded recurring rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from hazard_rules.errors import Diagnostic, PackError
+from hazard_rules.ir import Recurring
+from hazard_rules.packs import load_packs
+from hazard_rules.testing.cases import Case, load_cases, run_case
+
+__all__ = ["lint_packs"]
+
+
+def lint_packs(refs: Sequence[str | Path], *, strict: bool = False) -> list[Diagnostic]:
+    """Every problem found in the packs (and, with ``strict``, every authoring problem)."""
+    out: list[Diagnostic] = []
+    for ref in refs:
+        try:
+            packs = load_packs(ref)
+        except PackError as exc:
+            out.extend(exc.diagnostics)
+            continue
+        info = packs.packs[-1]
+        cases: list[Case] = []
+        for file in info.case_files:
+            try:
+                cases.extend(load_cases(file, packs, info.id))
+            except PackError as exc:
+                out.extend(exc.diagnostics)
+        own = [r for r in packs.rules if r.meta.pack == info.id]
+        for rule in own:
+            if isinstance(rule, Recurring) and rule.window_from is None and rule.meta.effective_from is None:
+                out.append(Diagnostic(rule.meta.span, "unbounded_recurring",
+                                      f"{rule.meta.id}: give window.from or effective.from, or no period is ever required"))
+        if not strict:
+            continue
+        fired: dict[str, int] = {r.meta.id: 0 for r in own}
+        covered: set[str] = set()
+        for case in cases:
+            ids = case.rule_ids if case.rule_ids is not None else frozenset(fired)
+            covered |= ids
+            outcome = run_case(case, packs)
+            if outcome.result is None:
+                continue
+            for v in outcome.result.violations:
+                fired[v.rule] = fired.get(v.rule, 0) + 1
+            for c in (*outcome.result.classifications, *outcome.result.candidates):
+                fired[c.rule] = fired.get(c.rule, 0) + 1
+        for rule in own:
+            rid = rule.meta.id
+            if rid not in covered:
+                out.append(Diagnostic(rule.meta.span, "rule_without_cases", f"{rid} has no cases"))
+            elif not fired.get(rid):
+                out.append(Diagnostic(rule.meta.span, "rule_never_fires", f"no case makes {rid} fire"))
+            if isinstance(rule, Recurring):
+                m = rule.meta
+                if rule.window_from and m.effective_until and rule.window_from > m.effective_until or (
+                    rule.window_until and m.effective_from and rule.window_until < m.effective_from
+                ):
+                    out.append(Diagnostic(m.span, "window_outside_effective",
+                                          f"{rid}: the window lies outside the rule's effective span"))
+                whens = [v.when for v in rule.stricter]
+                for i, w in enumerate(whens):
+                    if w in whens[:i]:
+                        out.append(Diagnostic(m.span, "overlapping_stricter",
+                                              f"{rid}: stricter variant {i + 1} repeats an earlier condition and never applies"))
+    return sorted(set(out))

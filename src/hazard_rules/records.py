@@ -1,0 +1,198 @@
+"""Coercion of raw records (CSV text, JSON values, Python objects) to typed plain dicts.
+
+A :class:`RecordCoercer` is built once per record type and converts one raw mapping into a
+plain ``dict`` whose values are canonical Python values: ``str``, ``int``, ``float``,
+``bool``, ``datetime.date``, aware ``datetime`` in the pack's zone, :class:`Period`, or a
+``tuple`` for lists. Empty text, whitespace-only text and empty lists become ``None``
+(SPEC §3.4.5). A value that cannot be coerced raises :class:`Rejection` naming the field.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time, tzinfo
+from typing import Any
+
+from hazard_rules.periods import Period, parse_date, parse_datetime, parse_period
+from hazard_rules.schema import FieldDef, TypeDef, did_you_mean
+
+__all__ = ["RecordCoercer", "Rejection", "coerce_value"]
+
+Record = dict[str, Any]
+_LIST_SPLIT = re.compile(r"\s*[;；、]\s*")
+_TRUE = {"true", "t", "yes", "y", "1", "是", "对", "有", "√"}
+_FALSE = {"false", "f", "no", "n", "0", "否", "不", "无", "×"}
+
+
+class Rejection(Exception):
+    """A record does not fit the schema: ``field`` and a human ``reason``."""
+
+    def __init__(self, field: str | None, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}" if field else reason)
+
+
+def _is_empty(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return len(value) == 0
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"expected text, got {type(value).__name__}")
+    return str(value)
+
+
+def _int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError("expected an integer, got a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        s = value.strip().replace(",", "")
+        if re.fullmatch(r"[+-]?\d+(\.0*)?", s):
+            return int(float(s)) if "." in s else int(s)
+    raise ValueError(f"not an integer: {value!r}")
+
+
+def _float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean")
+    if isinstance(value, (int, float)):
+        out = float(value)
+    elif isinstance(value, str):
+        try:
+            out = float(value.strip().replace(",", ""))
+        except ValueError:
+            raise ValueError(f"not a number: {value!r}") from None
+    else:
+        raise ValueError(f"not a number: {value!r}")
+    if not math.isfinite(out):
+        raise ValueError(f"not a finite number: {value!r}")
+    return out
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        s = value.strip().lower()
+        if s in _TRUE:
+            return True
+        if s in _FALSE:
+            return False
+    raise ValueError(f"not a boolean: {value!r} (use true/false, 是/否)")
+
+
+def coerce_value(fdef: FieldDef, value: Any, zone: tzinfo) -> Any:
+    """Coerce one non-empty value to ``fdef``'s type; ``ValueError`` when impossible."""
+    kind = fdef.kind
+    if kind in ("string", "ref"):
+        return _text(value)
+    if kind == "enum":
+        s = _text(value)
+        if s not in fdef.values:
+            raise ValueError(f"{s!r} is not one of {', '.join(fdef.values)}{did_you_mean(s, fdef.values)}")
+        return s
+    if kind == "int":
+        return _int(value)
+    if kind == "float":
+        return _float(value)
+    if kind == "bool":
+        return _bool(value)
+    if kind == "date":
+        if isinstance(value, datetime):
+            return value.astimezone(zone).date() if value.tzinfo else value.date()
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            return parse_date(value, zone)
+        raise ValueError(f"not a date: {value!r}")
+    if kind == "datetime":
+        if isinstance(value, datetime):
+            return value.astimezone(zone) if value.tzinfo else value.replace(tzinfo=zone)
+        if isinstance(value, date):
+            return datetime.combine(value, time(), zone)
+        if isinstance(value, str):
+            return parse_datetime(value, zone)
+        raise ValueError(f"not a datetime: {value!r}")
+    if kind == "period":
+        return parse_period(value.strip() if isinstance(value, str) else value)
+    if kind in ("list[string]", "list[enum]"):
+        items = _LIST_SPLIT.split(value.strip()) if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple, set, frozenset)):
+            raise ValueError(f"not a list: {value!r}")
+        item_def = FieldDef(fdef.name, "enum" if kind == "list[enum]" else "string", values=fdef.values)
+        out = tuple(coerce_value(item_def, v, zone) for v in items if not _is_empty(v))
+        return out or None
+    raise ValueError(f"unsupported field type {kind}")  # pragma: no cover
+
+
+class RecordCoercer:
+    """Turns raw mappings of one record type into typed plain dicts (built once per type)."""
+
+    def __init__(self, tdef: TypeDef, zone: tzinfo) -> None:
+        self.type = tdef
+        self.zone = zone
+        self.fields: tuple[FieldDef, ...] = tuple(tdef.fields.values())
+        self._plan: tuple[tuple[str, bool, Callable[[Any], Any]], ...] = tuple(
+            (f.name, f.optional, self._converter(f)) for f in self.fields
+        )
+        headers: dict[str, str] = {}
+        for f in self.fields:
+            headers[f.name] = f.name
+            if f.label:
+                headers.setdefault(f.label, f.name)
+        self.headers: Mapping[str, str] = headers
+
+    def _converter(self, fdef: FieldDef) -> Callable[[Any], Any]:
+        zone = self.zone
+        if fdef.kind in ("string", "ref"):
+            return _text
+        if fdef.kind == "date":
+            iso = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+            def conv_date(value: Any) -> Any:
+                if isinstance(value, str) and iso.match(value):
+                    return date.fromisoformat(value)
+                return coerce_value(fdef, value, zone)
+
+            return conv_date
+        return lambda value: coerce_value(fdef, value, zone)
+
+    def unknown(self, names: Any) -> list[str]:
+        """The names among ``names`` that are not fields (nor labels) of this type."""
+        return [n for n in names if n not in self.headers and n != "type"]
+
+    def coerce(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """Coerce one raw mapping (keys already field names); raises :class:`Rejection`."""
+        out: dict[str, Any] = {}
+        get = raw.get
+        for name, optional, conv in self._plan:
+            value = get(name)
+            if _is_empty(value):
+                if not optional:
+                    raise Rejection(name, "required field is missing or empty")
+                out[name] = None
+                continue
+            try:
+                out[name] = conv(value)
+            except (ValueError, TypeError, OverflowError) as exc:
+                raise Rejection(name, str(exc)) from None
+            if out[name] is None and not optional:
+                raise Rejection(name, "required field is missing or empty")
+        return out

@@ -1,0 +1,1 @@
+"""Tools for rule authors: the case runner, hypothesis strategies, invariants, a pytest plugin."""
