@@ -114,7 +114,9 @@ def _build(
             key = loader.construct_object(key_node, deep=True)
             if isinstance(key, (list, dict)):
                 problems.append(
-                    Diagnostic(_span(name, key_node.start_mark), "bad_key", "a key must be a scalar")
+                    Diagnostic(
+                        _span(name, key_node.start_mark), "bad_key", "a key must be a scalar"
+                    )
                 )
                 continue
             if not isinstance(key, str):
@@ -130,7 +132,9 @@ def _build(
                 continue
             child = (*where, key)
             out[key] = _build(value_node, child, smap, loader, problems)
-            smap.add(child, _span(name, value_node.start_mark), key=_span(name, key_node.start_mark))
+            smap.add(
+                child, _span(name, value_node.start_mark), key=_span(name, key_node.start_mark)
+            )
         return out
     if isinstance(node, yaml.SequenceNode):
         return [

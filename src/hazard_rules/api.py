@@ -57,9 +57,13 @@ def evaluate(
             f"{first.field or ''}: {first.reason}"
         )
     if backend == "python":
-        return judge(compile_pack(packs), fact_set, as_of, explain=explain, show_unmapped=show_unmapped)
+        return judge(
+            compile_pack(packs), fact_set, as_of, explain=explain, show_unmapped=show_unmapped
+        )
     if backend == "durable":
         from hazard_rules.backends.durable import evaluate_durable
 
-        return evaluate_durable(packs, fact_set, as_of, explain=explain, show_unmapped=show_unmapped)
+        return evaluate_durable(
+            packs, fact_set, as_of, explain=explain, show_unmapped=show_unmapped
+        )
     raise InputError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")

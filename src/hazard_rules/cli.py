@@ -63,8 +63,14 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
     packs = _packs(args.pack)
     result = evaluate(
-        packs, args.export, _as_of(args.as_of), backend=args.backend, explain=args.explain,
-        show_unmapped=args.show_unmapped, strict=args.strict, encoding=args.encoding,
+        packs,
+        args.export,
+        _as_of(args.as_of),
+        backend=args.backend,
+        explain=args.explain,
+        show_unmapped=args.show_unmapped,
+        strict=args.strict,
+        encoding=args.encoding,
     )
     _write(format_result(result, args.format, args.lang), args.output, out)
     return 1 if result.violations else 0
@@ -97,7 +103,9 @@ def cmd_lint(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_test(args: argparse.Namespace, out: TextIO) -> int:
     from hazard_rules.testing.runner import run_packs
 
-    return run_packs(args.packs or bundled_packs(), backends=args.backend, out=out, verbose=args.verbose)
+    return run_packs(
+        args.packs or bundled_packs(), backends=args.backend, out=out, verbose=args.verbose
+    )
 
 
 def cmd_packs(args: argparse.Namespace, out: TextIO) -> int:
@@ -111,9 +119,17 @@ def cmd_packs(args: argparse.Namespace, out: TextIO) -> int:
         if info.extends:
             out.write(f"  extends: {', '.join(info.extends)}\n")
         if own:
-            out.write(render_table(["rule", "kind", "severity", "title", "cite"],
-                                   [[r.meta.id, r.meta.kind, r.meta.severity, r.meta.title, r.meta.cite] for r in own],
-                                   [40, 9, 8, 40, 40]) + "\n")
+            out.write(
+                render_table(
+                    ["rule", "kind", "severity", "title", "cite"],
+                    [
+                        [r.meta.id, r.meta.kind, r.meta.severity, r.meta.title, r.meta.cite]
+                        for r in own
+                    ],
+                    [40, 9, 8, 40, 40],
+                )
+                + "\n"
+            )
     return 0
 
 
@@ -142,9 +158,18 @@ def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
         out.write(json.dumps(json_schema(packs.schema), ensure_ascii=False, indent=2) + "\n")
         return 0
     for t in packs.schema.types.values():
-        out.write(f"\n{t.name}  {t.label or ''}" + (f"  (own date: {t.date_field})" if t.date_field else "") + "\n")
-        rows = [[f.name, f.describe(), f.label or "", ", ".join(f.values) or (f.doc or "")] for f in t.fields.values()]
-        out.write(render_table(["field", "type", "label", "values / doc"], rows, [34, 22, 20, 70]) + "\n")
+        out.write(
+            f"\n{t.name}  {t.label or ''}"
+            + (f"  (own date: {t.date_field})" if t.date_field else "")
+            + "\n"
+        )
+        rows = [
+            [f.name, f.describe(), f.label or "", ", ".join(f.values) or (f.doc or "")]
+            for f in t.fields.values()
+        ]
+        out.write(
+            render_table(["field", "type", "label", "values / doc"], rows, [34, 22, 20, 70]) + "\n"
+        )
     return 0
 
 
@@ -153,16 +178,24 @@ def build_parser() -> argparse.ArgumentParser:
     from hazard_rules import __version__
     from hazard_rules.io.writers import FORMATS
 
-    p = argparse.ArgumentParser(prog="hazard-rules", description="Check safety records against declarative rule packs.")
+    p = argparse.ArgumentParser(
+        prog="hazard-rules", description="Check safety records against declarative rule packs."
+    )
     p.add_argument("--version", action="version", version=f"hazard-rules {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def pack_opt(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--pack", action="append", metavar="ID|PATH",
-                        help="rule pack to load (repeatable; default: every bundled pack)")
+        sp.add_argument(
+            "--pack",
+            action="append",
+            metavar="ID|PATH",
+            help="rule pack to load (repeatable; default: every bundled pack)",
+        )
 
     c = sub.add_parser("check", help="evaluate an export against rule packs")
-    c.add_argument("export", help="a folder with one file per record type, or one JSONL file with \"type\"")
+    c.add_argument(
+        "export", help='a folder with one file per record type, or one JSONL file with "type"'
+    )
     pack_opt(c)
     c.add_argument("--as-of", help="evaluation date (default: today in Asia/Shanghai)")
     c.add_argument("--format", choices=FORMATS, default="table")
@@ -172,14 +205,18 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--show-unmapped", action="store_true", help="list records no criterion matched")
     c.add_argument("--backend", choices=("python", "durable"), default="python")
     c.add_argument("--encoding", help="CSV encoding (default: UTF-8, GB18030 detected)")
-    c.add_argument("--lang", choices=("zh", "en"), default="zh", help="message language in the table")
+    c.add_argument(
+        "--lang", choices=("zh", "en"), default="zh", help="message language in the table"
+    )
     c.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     c.set_defaults(func=cmd_check)
 
     d = sub.add_parser("due", help="obligations falling due soon, per subject")
     d.add_argument("export")
     pack_opt(d)
-    d.add_argument("--within", type=_within, default=timedelta(days=30), help="e.g. 30d (default), 6w, 2m")
+    d.add_argument(
+        "--within", type=_within, default=timedelta(days=30), help="e.g. 30d (default), 6w, 2m"
+    )
     d.add_argument("--as-of")
     d.add_argument("--format", choices=("table", "json", "csv"), default="table")
     d.add_argument("--output", "-o", metavar="FILE")
@@ -188,7 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     lint = sub.add_parser("lint", help="load-time checks of rule packs")
     lint.add_argument("packs", nargs="*", metavar="PACK")
-    lint.add_argument("--strict", action="store_true", help="also authoring checks (cases, dead rules …)")
+    lint.add_argument(
+        "--strict", action="store_true", help="also authoring checks (cases, dead rules …)"
+    )
     lint.set_defaults(func=cmd_lint)
 
     t = sub.add_parser("test", help="run the packs' *.cases.yaml")
@@ -197,7 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--verbose", "-v", action="store_true")
     t.set_defaults(func=cmd_test)
 
-    sub.add_parser("packs", help="bundled packs, their rules and citations").set_defaults(func=cmd_packs)
+    sub.add_parser("packs", help="bundled packs, their rules and citations").set_defaults(
+        func=cmd_packs
+    )
 
     e = sub.add_parser("explain", help="a rule's title, citation, rationale and condition")
     e.add_argument("rule_id")
@@ -238,8 +279,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("hazard-rules: interrupted\n")
         return 130
     except Exception as exc:  # the last line of defence: a message, never a traceback
-        sys.stderr.write(f"hazard-rules: internal error: {type(exc).__name__}: {exc}\n"
-                         "Please report it with the command that caused it.\n")
+        sys.stderr.write(
+            f"hazard-rules: internal error: {type(exc).__name__}: {exc}\n"
+            "Please report it with the command that caused it.\n"
+        )
         return 2
 
 

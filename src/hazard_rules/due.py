@@ -74,8 +74,20 @@ def upcoming(
                     continue
                 have = sum(1 for e in index.get(subj["id"], ()) if e[0] <= due)
                 if have < rule.at_least:
-                    items.append(Upcoming(due, st, subj["id"], name(st, subj["id"]), rule.meta.id,
-                                          rule.meta.title, None, None, have, rule.at_least))
+                    items.append(
+                        Upcoming(
+                            due,
+                            st,
+                            subj["id"],
+                            name(st, subj["id"]),
+                            rule.meta.id,
+                            rule.meta.title,
+                            None,
+                            None,
+                            have,
+                            rule.at_least,
+                        )
+                    )
         elif isinstance(rule, Recurring):
             index = j.evidence_index(cr, rule.evidence)
             st = rule.subject.type
@@ -90,7 +102,9 @@ def upcoming(
                         break
                 a_from, a_until = j.span_of(st, subj)
                 lo = max([*starts, *([a_from] if a_from else [])], default=None)
-                hi = min([*ends, *([a_until] if a_until else [])], default=until + timedelta(days=400))
+                hi = min(
+                    [*ends, *([a_until] if a_until else [])], default=until + timedelta(days=400)
+                )
                 if lo is None:
                     continue
                 ev = index.get(subj["id"], [])
@@ -100,11 +114,27 @@ def upcoming(
                         break
                     if due < as_of:
                         continue
-                    have = sum(1 for d, label, _ in ev
-                               if (label if label is not None else period_of(d, every)) == period and d <= due)
+                    have = sum(
+                        1
+                        for d, label, _ in ev
+                        if (label if label is not None else period_of(d, every)) == period
+                        and d <= due
+                    )
                     if have < need:
-                        items.append(Upcoming(due, st, subj["id"], name(st, subj["id"]), m.id, m.title,
-                                              period.label, None, have, need))
+                        items.append(
+                            Upcoming(
+                                due,
+                                st,
+                                subj["id"],
+                                name(st, subj["id"]),
+                                m.id,
+                                m.title,
+                                period.label,
+                                None,
+                                have,
+                                need,
+                            )
+                        )
         # trends are judged after their period; nothing to prepare for
     for tname, rules in compiled.by_type.items():
         for cr in rules:
@@ -114,40 +144,106 @@ def upcoming(
             for rec in j.idx.get(tname, {}).values():
                 if not j.exists(tname, rec) or not cr.preds["where"](rec, j.idx):
                     continue
-                due = rule.due.date
+                check_due: date | None = rule.due.date
                 if rule.due.field is not None:
                     base = _local(rec.get(rule.due.field))
-                    due = base + timedelta(days=rule.due.days) if base else None
-                if due is None or not (as_of <= due <= until) or not rule.meta.in_effect(due):
+                    check_due = base + timedelta(days=rule.due.days) if base else None
+                if check_due is None or not (as_of <= check_due <= until):
+                    continue
+                if not rule.meta.in_effect(check_due):
                     continue
                 done = _local(rec.get(rule.done))
                 if done is None or done > as_of:
-                    subj = j.subject_of(tname, rec)
-                    items.append(Upcoming(due, subj.type, subj.id, name(subj.type, subj.id), rule.meta.id,
-                                          rule.meta.title, None, rec["id"], 0, 1))
-    items.sort(key=lambda u: (u.due, u.subject_type, u.subject, u.rule, u.period or "", u.record or ""))
+                    owner = j.subject_of(tname, rec)
+                    items.append(
+                        Upcoming(
+                            check_due,
+                            owner.type,
+                            owner.id,
+                            name(owner.type, owner.id),
+                            rule.meta.id,
+                            rule.meta.title,
+                            None,
+                            rec["id"],
+                            0,
+                            1,
+                        )
+                    )
+    items.sort(
+        key=lambda u: (u.due, u.subject_type, u.subject, u.rule, u.period or "", u.record or "")
+    )
     return items
 
 
 def format_upcoming(items: list[Upcoming], as_of: date, fmt: str = "table") -> str:
     """The calendar as a table, JSON or CSV (with BOM)."""
     if fmt == "json":
-        return json.dumps([asdict(u) for u in items], ensure_ascii=False, indent=2, default=str) + "\n"
+        return (
+            json.dumps([asdict(u) for u in items], ensure_ascii=False, indent=2, default=str) + "\n"
+        )
     if fmt == "csv":
         buf = io.StringIO()
         buf.write("\ufeff")
         w = csv.writer(buf, lineterminator="\r\n")
-        w.writerow(["due", "subject_type", "subject", "subject_name", "rule", "title", "period", "record", "have", "need"])
+        w.writerow(
+            [
+                "due",
+                "subject_type",
+                "subject",
+                "subject_name",
+                "rule",
+                "title",
+                "period",
+                "record",
+                "have",
+                "need",
+            ]
+        )
         for u in items:
-            w.writerow([u.due, u.subject_type, u.subject, u.subject_name or "", u.rule, u.title, u.period or "",
-                        u.record or "", u.have, u.need])
+            w.writerow(
+                [
+                    u.due,
+                    u.subject_type,
+                    u.subject,
+                    u.subject_name or "",
+                    u.rule,
+                    u.title,
+                    u.period or "",
+                    u.record or "",
+                    u.have,
+                    u.need,
+                ]
+            )
         return buf.getvalue()
     from hazard_rules.io.writers import render_table
 
     if not items:
         return f"as of {as_of}: nothing falls due in the window.\n"
-    rows = [[u.due.isoformat(), f"{(u.due - as_of).days}d", u.subject, u.subject_name or "", u.rule, u.title,
-             u.period or u.record or "", f"{u.have}/{u.need}"] for u in items]
-    table = render_table(["截止 due", "剩余 left", "主体 subject", "名称 name", "规则 rule", "事项 title", "期间/记录", "已有/需要"],
-                         rows, [10, 6, 10, 24, 40, 30, 10, 8])
+    rows = [
+        [
+            u.due.isoformat(),
+            f"{(u.due - as_of).days}d",
+            u.subject,
+            u.subject_name or "",
+            u.rule,
+            u.title,
+            u.period or u.record or "",
+            f"{u.have}/{u.need}",
+        ]
+        for u in items
+    ]
+    table = render_table(
+        [
+            "截止 due",
+            "剩余 left",
+            "主体 subject",
+            "名称 name",
+            "规则 rule",
+            "事项 title",
+            "期间/记录",
+            "已有/需要",
+        ],
+        rows,
+        [10, 6, 10, 24, 40, 30, 10, 8],
+    )
     return f"{table}\n\nas of {as_of}: {len(items)} obligation(s) fall due in the window.\n"

@@ -27,7 +27,16 @@ from typing import Any
 
 from hazard_rules.backends.python import Index, Predicate, compile_condition
 from hazard_rules.facts import FactSet
-from hazard_rules.ir import Check, Criterion, Deadline, EvidenceSpec, Recurring, Rule, RuleMeta, Trend
+from hazard_rules.ir import (
+    Check,
+    Criterion,
+    Deadline,
+    EvidenceSpec,
+    Recurring,
+    Rule,
+    RuleMeta,
+    Trend,
+)
 from hazard_rules.packs import PackSet
 from hazard_rules.periods import Period, period_of, periods_within
 from hazard_rules.results import (
@@ -185,17 +194,34 @@ class _Judge:
         values: dict[str, Any] = dict(rec or {})
         subj = self.idx.get(subject.type, {}).get(subject.id, {})
         values.update(
-            rule=meta.id, subject=subject.id, subject_name=subj.get("name"), title=meta.title,
-            record=record.id if record else None, period=period.label if period else None,
-            due=due, status=status, **(extra or {}),
+            rule=meta.id,
+            subject=subject.id,
+            subject_name=subj.get("name"),
+            title=meta.title,
+            record=record.id if record else None,
+            period=period.label if period else None,
+            due=due,
+            status=status,
+            **(extra or {}),
         )
-        self.violations.append(Violation(
-            rule=meta.id, kind=meta.kind, status=status, severity=meta.severity,  # type: ignore[arg-type]
-            subject=subject, record=record, period=period.label if period else None, due=due,
-            evidence=sorted(evidence or [], key=lambda r: (r.type, r.id)),
-            message=meta.message_zh.render(values), message_en=meta.message_en.render(values),
-            cite=meta.cite, title=meta.title, explain=trace,
-        ))
+        self.violations.append(
+            Violation(
+                rule=meta.id,
+                kind=meta.kind,
+                status=status,  # type: ignore[arg-type]
+                severity=meta.severity,  # type: ignore[arg-type]
+                subject=subject,
+                record=record,
+                period=period.label if period else None,
+                due=due,
+                evidence=sorted(evidence or [], key=lambda r: (r.type, r.id)),
+                message=meta.message_zh.render(values),
+                message_en=meta.message_en.render(values),
+                cite=meta.cite,
+                title=meta.title,
+                explain=trace,
+            )
+        )
 
     def trace(self, cr: CompiledRule, rec: Record, tname: str) -> list[dict[str, Any]] | None:
         if not self.explain:
@@ -215,10 +241,11 @@ class _Judge:
                     continue
                 mapped = False
                 for cr in rules:
-                    if isinstance(cr.rule, Criterion):
-                        mapped |= self.criterion(cr, cr.rule, tname, rec)
-                    else:
-                        self.check(cr, cr.rule, tname, rec)
+                    rule = cr.rule
+                    if isinstance(rule, Criterion):
+                        mapped |= self.criterion(cr, rule, tname, rec)
+                    elif isinstance(rule, Check):
+                        self.check(cr, rule, tname, rec)
                 if criteria and not mapped:
                     unmapped.append(RecordRef(type=tname, id=rec["id"]))
         return unmapped
@@ -232,22 +259,40 @@ class _Judge:
         ref = RecordRef(type=tname, id=rec["id"])
         subject = self.subject_of(tname, rec)
         if cr.preds["when"](rec, self.idx):
-            self.classifications.append(Classification(
-                record=ref, subject=subject, label=rule.label, rule=rule.meta.id, cite=rule.meta.cite,
-            ))
+            self.classifications.append(
+                Classification(
+                    record=ref,
+                    subject=subject,
+                    label=rule.label,
+                    rule=rule.meta.id,
+                    cite=rule.meta.cite,
+                )
+            )
             if rule.declared is not None and rec.get(rule.declared) != rule.label:
-                self.add(rule.meta, "misclassified", subject, record=ref, rec=rec,
-                         extra={"label": rule.label, "declared": rec.get(rule.declared)},
-                         trace=self.trace(cr, rec, tname))
+                self.add(
+                    rule.meta,
+                    "misclassified",
+                    subject,
+                    record=ref,
+                    rec=rec,
+                    extra={"label": rule.label, "declared": rec.get(rule.declared)},
+                    trace=self.trace(cr, rec, tname),
+                )
             return True
         if cr.hints and rule.hint_field:
             text = rec.get(rule.hint_field)
             if isinstance(text, str):
                 hits = [h.pattern for h in cr.hints if h.search(text)]
                 if hits:
-                    self.candidates.append(Candidate(
-                        record=ref, subject=subject, rule=rule.meta.id, cite=rule.meta.cite, hints=hits,
-                    ))
+                    self.candidates.append(
+                        Candidate(
+                            record=ref,
+                            subject=subject,
+                            rule=rule.meta.id,
+                            cite=rule.meta.cite,
+                            hints=hits,
+                        )
+                    )
                     return True
         return False
 
@@ -259,7 +304,14 @@ class _Judge:
         if rule.require is not None:
             day = self.own_date(tname, rec)
             if (day is None or rule.meta.in_effect(day)) and not cr.preds["require"](rec, self.idx):
-                self.add(rule.meta, "failed", subject, record=ref, rec=rec, trace=self.trace(cr, rec, tname))
+                self.add(
+                    rule.meta,
+                    "failed",
+                    subject,
+                    record=ref,
+                    rec=rec,
+                    trace=self.trace(cr, rec, tname),
+                )
         if rule.due is None or rule.done is None:
             return
         due = rule.due.date
@@ -273,19 +325,40 @@ class _Judge:
             done = None  # SPEC §3.4.3: a done date after as_of has not happened
         if done is not None:
             if done > due:
-                self.add(rule.meta, "late", subject, record=ref, rec=rec, due=due,
-                         extra={"done": done}, trace=self.trace(cr, rec, tname))
+                self.add(
+                    rule.meta,
+                    "late",
+                    subject,
+                    record=ref,
+                    rec=rec,
+                    due=due,
+                    extra={"done": done},
+                    trace=self.trace(cr, rec, tname),
+                )
         elif due < self.as_of:
-            self.add(rule.meta, "overdue", subject, record=ref, rec=rec, due=due,
-                     trace=self.trace(cr, rec, tname))
+            self.add(
+                rule.meta,
+                "overdue",
+                subject,
+                record=ref,
+                rec=rec,
+                due=due,
+                trace=self.trace(cr, rec, tname),
+            )
 
     # -- time-based rules ------------------------------------------------------------------
 
     def subjects(self, cr: CompiledRule, tname: str) -> list[Record]:
         pred = cr.preds["subject"]
-        return [r for r in self.idx.get(tname, {}).values() if self.exists(tname, r) and pred(r, self.idx)]
+        return [
+            r
+            for r in self.idx.get(tname, {}).values()
+            if self.exists(tname, r) and pred(r, self.idx)
+        ]
 
-    def evidence_index(self, cr: CompiledRule, spec: EvidenceSpec) -> dict[str, list[tuple[date, Period | None, str]]]:
+    def evidence_index(
+        self, cr: CompiledRule, spec: EvidenceSpec
+    ) -> dict[str, list[tuple[date, Period | None, str]]]:
         """Evidence by subject id: (local date, labelled period or None, record id); one pass."""
         pred = cr.preds["evidence"]
         out: dict[str, list[tuple[date, Period | None, str]]] = defaultdict(list)
@@ -316,12 +389,23 @@ class _Judge:
                 continue
             late = [RecordRef(type=etype, id=e[2]) for e in ev if e[0] > due]
             if len(ev) >= rule.at_least:
-                self.add(rule.meta, "late", ref, due=due, evidence=late,
-                         extra={"count": len(ev), "required": rule.at_least})
+                self.add(
+                    rule.meta,
+                    "late",
+                    ref,
+                    due=due,
+                    evidence=late,
+                    extra={"count": len(ev), "required": rule.at_least},
+                )
             else:
-                self.add(rule.meta, "missing", ref, due=due,
-                         evidence=[RecordRef(type=etype, id=e[2]) for e in ev],
-                         extra={"count": len(ev), "required": rule.at_least})
+                self.add(
+                    rule.meta,
+                    "missing",
+                    ref,
+                    due=due,
+                    evidence=[RecordRef(type=etype, id=e[2]) for e in ev],
+                    extra={"count": len(ev), "required": rule.at_least},
+                )
 
     def recurring(self, cr: CompiledRule, rule: Recurring) -> None:
         index = self.evidence_index(cr, rule.evidence)
@@ -358,26 +442,46 @@ class _Judge:
                     continue
                 extra = {"count": len(ev), "required": need}
                 if len(ev) >= need:
-                    self.add(meta, "late", ref, period=period, due=due, extra=extra,
-                             evidence=[RecordRef(type=etype, id=r) for d, r in ev if d > due])
+                    self.add(
+                        meta,
+                        "late",
+                        ref,
+                        period=period,
+                        due=due,
+                        extra=extra,
+                        evidence=[RecordRef(type=etype, id=r) for d, r in ev if d > due],
+                    )
                 else:
-                    self.add(meta, "missing", ref, period=period, due=due, extra=extra,
-                             evidence=[RecordRef(type=etype, id=r) for _, r in ev])
+                    self.add(
+                        meta,
+                        "missing",
+                        ref,
+                        period=period,
+                        due=due,
+                        extra=extra,
+                        evidence=[RecordRef(type=etype, id=r) for _, r in ev],
+                    )
 
     def trend(self, cr: CompiledRule, rule: Trend) -> None:
         later = max(rule.period, rule.to, key=lambda p: p.end)
         if not later.end < self.as_of:
             return
         meta = rule.meta
-        if not (meta.in_effect(rule.period.start) and meta.in_effect(rule.period.end)
-                and meta.in_effect(rule.to.start) and meta.in_effect(rule.to.end)):
+        if not (
+            meta.in_effect(rule.period.start)
+            and meta.in_effect(rule.period.end)
+            and meta.in_effect(rule.to.start)
+            and meta.in_effect(rule.to.end)
+        ):
             return
         index = self.evidence_index(cr, rule.count)
         lo = min(rule.period.start, rule.to.start)
         hi = max(rule.period.end, rule.to.end)
         for subj in self.subjects(cr, rule.subject.type):
-            if not (self.active(rule.subject.type, subj, rule.period.start, rule.period.end)
-                    and self.active(rule.subject.type, subj, rule.to.start, rule.to.end)):
+            if not (
+                self.active(rule.subject.type, subj, rule.period.start, rule.period.end)
+                and self.active(rule.subject.type, subj, rule.to.start, rule.to.end)
+            ):
                 continue
             ev = [e for e in index.get(subj["id"], ()) if lo <= e[0] <= hi]
             now = [e for e in ev if rule.period.contains(e[0])]
@@ -385,9 +489,15 @@ class _Judge:
             if _OPS[rule.op](len(now), before):
                 continue
             ref = RecordRef(type=rule.subject.type, id=subj["id"])
-            self.add(meta, "exceeded", ref, period=later, due=later.end,
-                     evidence=[RecordRef(type=rule.count.type, id=e[2]) for e in now],
-                     extra={"count": len(now), "compare_count": before})
+            self.add(
+                meta,
+                "exceeded",
+                ref,
+                period=later,
+                due=later.end,
+                evidence=[RecordRef(type=rule.count.type, id=e[2]) for e in now],
+                extra={"count": len(now), "compare_count": before},
+            )
 
 
 def judge(
@@ -416,10 +526,14 @@ def judge(
         by_status[v.status] += 1
         by_severity[v.severity] += 1
     counts = Counts(
-        read=facts.read, evaluated=facts.evaluated, rejected=len(facts.rejected),
-        violations=len(violations), by_status=dict(sorted(by_status.items())),
+        read=facts.read,
+        evaluated=facts.evaluated,
+        rejected=len(facts.rejected),
+        violations=len(violations),
+        by_status=dict(sorted(by_status.items())),
         by_severity=dict(sorted(by_severity.items())),
-        classifications=len(j.classifications), candidates=len(j.candidates),
+        classifications=len(j.classifications),
+        candidates=len(j.candidates),
     )
     rkey = lambda c: (c.subject.type, c.subject.id, c.record.type, c.record.id, c.rule)  # noqa: E731
     return Result(

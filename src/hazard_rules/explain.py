@@ -9,7 +9,18 @@ from datetime import date
 from typing import Any
 
 from hazard_rules.backends.python import Index, compile_condition, compile_getter
-from hazard_rules.ir import AllOf, AnyOf, AtLeast, Check, Condition, Criterion, FieldRef, Leaf, NotOf, Rule
+from hazard_rules.ir import (
+    AllOf,
+    AnyOf,
+    AtLeast,
+    Check,
+    Condition,
+    Criterion,
+    FieldRef,
+    Leaf,
+    NotOf,
+    Rule,
+)
 from hazard_rules.periods import Period
 
 __all__ = ["describe_condition", "explain_condition", "explain_rule"]
@@ -51,7 +62,9 @@ def describe_condition(cond: Condition | None, indent: int = 0) -> str:
     return head + "\n" + "\n".join(describe_condition(c, indent + 1) for c in items)
 
 
-def explain_condition(cond: Condition | None, rec: Mapping[str, Any], idx: Index, where: str) -> list[dict[str, Any]]:
+def explain_condition(
+    cond: Condition | None, rec: Mapping[str, Any], idx: Index, where: str
+) -> list[dict[str, Any]]:
     """Every leaf of ``cond`` with the value seen and whether it held; groups are summarised."""
     if cond is None:
         return []
@@ -68,9 +81,17 @@ def explain_condition(cond: Condition | None, rec: Mapping[str, Any], idx: Index
         return [entry]
     held = compile_condition(cond)(rec, idx)
     if isinstance(cond, NotOf):
-        return [{"at": where, "condition": "not", "held": held},
-                *explain_condition(cond.item, rec, idx, where + ".not")]
-    name = "all" if isinstance(cond, AllOf) else "any" if isinstance(cond, AnyOf) else f"at_least {cond.n}"
+        return [
+            {"at": where, "condition": "not", "held": held},
+            *explain_condition(cond.item, rec, idx, where + ".not"),
+        ]
+    name = (
+        "all"
+        if isinstance(cond, AllOf)
+        else "any"
+        if isinstance(cond, AnyOf)
+        else f"at_least {cond.n}"
+    )
     out: list[dict[str, Any]] = [{"at": where, "condition": name, "held": held}]
     for i, c in enumerate(cond.items):
         out.extend(explain_condition(c, rec, idx, f"{where}.{name.split()[0]}[{i}]"))
@@ -84,17 +105,33 @@ def explain_rule(rule: Rule, rec: Mapping[str, Any], idx: Index) -> list[dict[st
         out += explain_condition(rule.applies, rec, idx, "applies")
         out += explain_condition(rule.when, rec, idx, "when")
         if rule.declared:
-            out.append({"at": "declared", "condition": f"{rule.declared} eq {rule.label}",
-                        "value": _show(rec.get(rule.declared)), "held": rec.get(rule.declared) == rule.label})
+            out.append(
+                {
+                    "at": "declared",
+                    "condition": f"{rule.declared} eq {rule.label}",
+                    "value": _show(rec.get(rule.declared)),
+                    "held": rec.get(rule.declared) == rule.label,
+                }
+            )
     elif isinstance(rule, Check):
         out += explain_condition(rule.where, rec, idx, "where")
         out += explain_condition(rule.require, rec, idx, "require")
         if rule.done:
-            out.append({"at": "done", "condition": f"{rule.done} exists", "value": _show(rec.get(rule.done)),
-                        "held": rec.get(rule.done) is not None})
+            out.append(
+                {
+                    "at": "done",
+                    "condition": f"{rule.done} exists",
+                    "value": _show(rec.get(rule.done)),
+                    "held": rec.get(rule.done) is not None,
+                }
+            )
         if rule.due and rule.due.field:
-            out.append({"at": "due", "condition": f"due = {rule.due.field} + {rule.due.days} days",
-                        "value": _show(rec.get(rule.due.field)), "held": True})
+            out.append(
+                {
+                    "at": "due",
+                    "condition": f"due = {rule.due.field} + {rule.due.days} days",
+                    "value": _show(rec.get(rule.due.field)),
+                    "held": True,
+                }
+            )
     return out
-
-

@@ -8,7 +8,6 @@ rejected`` holds by construction.
 
 from __future__ import annotations
 
-
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,7 +47,9 @@ def rows_from_mapping(facts: Mapping[str, Iterable[Any]]) -> dict[str, Iterable[
             if hasattr(item, "model_dump"):
                 item = item.model_dump()
             if not isinstance(item, Mapping):
-                raise InputError(f"{tname}[{n}]: a record must be a mapping, not {type(item).__name__}")
+                raise InputError(
+                    f"{tname}[{n}]: a record must be a mapping, not {type(item).__name__}"
+                )
             yield tname, f"{tname}[{n}]", item
 
     if not isinstance(facts, Mapping):
@@ -74,11 +75,21 @@ def collect_facts(
             raise InputError(f"unknown record type {tname!r}{hint}; known: {known}")
         for _, source, raw in rows:
             out.read += 1
-            reason = raw.reason if isinstance(raw, Unreadable) else f"unknown record type {tname!r}{hint}"
+            reason = (
+                raw.reason
+                if isinstance(raw, Unreadable)
+                else f"unknown record type {tname!r}{hint}"
+            )
             rid = raw.id if isinstance(raw, Unreadable) else raw.get("id")
-            out.rejected.append(Rejected(type=tname, id=_id_text(rid), source=source,
-                                         field=raw.field if isinstance(raw, Unreadable) else "type",
-                                         reason=reason))
+            out.rejected.append(
+                Rejected(
+                    type=tname,
+                    id=_id_text(rid),
+                    source=source,
+                    field=raw.field if isinstance(raw, Unreadable) else "type",
+                    reason=reason,
+                )
+            )
     zone = timezone(schema.timezone)
     for tname in schema.order:
         if tname not in sources:
@@ -93,8 +104,15 @@ def collect_facts(
         for _, source, raw in sources[tname]:
             out.read += 1
             if isinstance(raw, Unreadable):
-                out.rejected.append(Rejected(type=tname, id=_id_text(raw.id), source=source,
-                                             field=raw.field, reason=raw.reason))
+                out.rejected.append(
+                    Rejected(
+                        type=tname,
+                        id=_id_text(raw.id),
+                        source=source,
+                        field=raw.field,
+                        reason=raw.reason,
+                    )
+                )
                 continue
             mapped: dict[str, Any] = {}
             for key, value in raw.items():
@@ -103,7 +121,9 @@ def collect_facts(
                     if key != "type" and key not in warned:
                         warned.add(key)
                         hint = did_you_mean(str(key), headers)
-                        out.notes.append(f"{source}: {tname} has no field {key!r}{hint}; the column was ignored")
+                        out.notes.append(
+                            f"{source}: {tname} has no field {key!r}{hint}; the column was ignored"
+                        )
                     continue
                 mapped[name] = value
             rid_text = _id_text(mapped.get("id"))
@@ -111,19 +131,26 @@ def collect_facts(
                 rec = coercer.coerce(mapped)
                 rid_text = rec["id"]
                 if rid_text in kept:
-                    raise Rejection("id", f"duplicate id {rid_text!r}: first seen at {first_source[rid_text]}")
+                    raise Rejection(
+                        "id", f"duplicate id {rid_text!r}: first seen at {first_source[rid_text]}"
+                    )
                 for fname, target in refs:
                     value = rec.get(fname)
                     if value is not None and value not in out.records[target]:
-                        raise Rejection(fname, f"refers to {target} {value!r}, which is not among the accepted records")
+                        raise Rejection(
+                            fname,
+                            f"refers to {target} {value!r}, which is not among the accepted records",
+                        )
             except Rejection as rej:
-                out.rejected.append(Rejected(type=tname, id=rid_text, source=source, field=rej.field, reason=rej.reason))
+                out.rejected.append(
+                    Rejected(
+                        type=tname, id=rid_text, source=source, field=rej.field, reason=rej.reason
+                    )
+                )
                 continue
             kept[rid_text] = rec
             first_source[rid_text] = source
     return out
-
-
 
 
 def _id_text(value: Any) -> str | None:

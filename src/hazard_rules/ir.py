@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Union
+from typing import Any
 
 from hazard_rules.periods import Period
 from hazard_rules.schema import FieldDef
@@ -72,7 +72,7 @@ class FieldRef:
     path: FieldPath
 
 
-Operand = Union[Const, FieldRef]
+Operand = Const | FieldRef
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ class AtLeast:
     span: SourceSpan = field(compare=False)
 
 
-Condition = Union[Leaf, AllOf, AnyOf, NotOf, AtLeast]
+Condition = Leaf | AllOf | AnyOf | NotOf | AtLeast
 
 
 @dataclass(frozen=True)
@@ -255,4 +255,4 @@ class Trend:
     op: str
 
 
-Rule = Union[Criterion, Check, Deadline, Recurring, Trend]
+Rule = Criterion | Check | Deadline | Recurring | Trend

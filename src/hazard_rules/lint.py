@@ -33,9 +33,18 @@ def lint_packs(refs: Sequence[str | Path], *, strict: bool = False) -> list[Diag
                 out.extend(exc.diagnostics)
         own = [r for r in packs.rules if r.meta.pack == info.id]
         for rule in own:
-            if isinstance(rule, Recurring) and rule.window_from is None and rule.meta.effective_from is None:
-                out.append(Diagnostic(rule.meta.span, "unbounded_recurring",
-                                      f"{rule.meta.id}: give window.from or effective.from, or no period is ever required"))
+            if (
+                isinstance(rule, Recurring)
+                and rule.window_from is None
+                and rule.meta.effective_from is None
+            ):
+                out.append(
+                    Diagnostic(
+                        rule.meta.span,
+                        "unbounded_recurring",
+                        f"{rule.meta.id}: give window.from or effective.from, or no period is ever required",
+                    )
+                )
         if not strict:
             continue
         fired: dict[str, int] = {r.meta.id: 0 for r in own}
@@ -48,24 +57,40 @@ def lint_packs(refs: Sequence[str | Path], *, strict: bool = False) -> list[Diag
                 continue
             for v in outcome.result.violations:
                 fired[v.rule] = fired.get(v.rule, 0) + 1
-            for c in (*outcome.result.classifications, *outcome.result.candidates):
+            for c in outcome.result.classifications:
                 fired[c.rule] = fired.get(c.rule, 0) + 1
+            for k in outcome.result.candidates:
+                fired[k.rule] = fired.get(k.rule, 0) + 1
         for rule in own:
             rid = rule.meta.id
             if rid not in covered:
                 out.append(Diagnostic(rule.meta.span, "rule_without_cases", f"{rid} has no cases"))
             elif not fired.get(rid):
-                out.append(Diagnostic(rule.meta.span, "rule_never_fires", f"no case makes {rid} fire"))
+                out.append(
+                    Diagnostic(rule.meta.span, "rule_never_fires", f"no case makes {rid} fire")
+                )
             if isinstance(rule, Recurring):
                 m = rule.meta
-                if rule.window_from and m.effective_until and rule.window_from > m.effective_until or (
+                if (
+                    rule.window_from and m.effective_until and rule.window_from > m.effective_until
+                ) or (
                     rule.window_until and m.effective_from and rule.window_until < m.effective_from
                 ):
-                    out.append(Diagnostic(m.span, "window_outside_effective",
-                                          f"{rid}: the window lies outside the rule's effective span"))
+                    out.append(
+                        Diagnostic(
+                            m.span,
+                            "window_outside_effective",
+                            f"{rid}: the window lies outside the rule's effective span",
+                        )
+                    )
                 whens = [v.when for v in rule.stricter]
                 for i, w in enumerate(whens):
                     if w in whens[:i]:
-                        out.append(Diagnostic(m.span, "overlapping_stricter",
-                                              f"{rid}: stricter variant {i + 1} repeats an earlier condition and never applies"))
+                        out.append(
+                            Diagnostic(
+                                m.span,
+                                "overlapping_stricter",
+                                f"{rid}: stricter variant {i + 1} repeats an earlier condition and never applies",
+                            )
+                        )
     return sorted(set(out))

@@ -37,7 +37,18 @@ from hazard_rules.schema import Schema, did_you_mean
 __all__ = ["KINDS", "SEVERITIES", "lower_rule_file"]
 
 SEVERITIES = ("critical", "high", "medium", "low")
-_COMMON = {"id", "title", "title_en", "kind", "cite", "severity", "why", "message", "effective", "tags"}
+_COMMON = {
+    "id",
+    "title",
+    "title_en",
+    "kind",
+    "cite",
+    "severity",
+    "why",
+    "message",
+    "effective",
+    "tags",
+}
 _REQUIRED = ("id", "title", "kind", "cite", "severity", "message")
 KINDS: dict[str, set[str]] = {
     "criterion": {"for", "when", "applies", "label", "declared", "hints"},
@@ -54,8 +65,21 @@ _KIND_REQUIRED = {
     "trend": ("subject", "count", "compare"),
 }
 BASE_PLACEHOLDERS = frozenset(
-    "rule subject subject_name record period due status count required label declared "
-    "compare_count title".split()
+    [
+        "rule",
+        "subject",
+        "subject_name",
+        "record",
+        "period",
+        "due",
+        "status",
+        "count",
+        "required",
+        "label",
+        "declared",
+        "compare_count",
+        "title",
+    ]
 )
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[A-Za-z0-9_-]+)+$")
 _COMPARE_OPS = ("lt", "lte", "gt", "gte", "eq", "ne")
@@ -84,7 +108,9 @@ class _RuleLowerer:
         span = self.smap.key_span(where) if key else self.smap.span(where)
         self.diags.append(Diagnostic(span, code, msg))
 
-    def keys(self, doc: Any, allowed: set[str], required: tuple[str, ...], where: Path_, what: str) -> bool:
+    def keys(
+        self, doc: Any, allowed: set[str], required: tuple[str, ...], where: Path_, what: str
+    ) -> bool:
         if not isinstance(doc, dict):
             self.err(where, "invalid_value", f"{what} must be a mapping")
             return False
@@ -92,7 +118,9 @@ class _RuleLowerer:
         for key in doc:
             if key not in allowed:
                 hint = did_you_mean(str(key), allowed)
-                self.err((*where, key), "unknown_key", f"unknown key {key!r} in {what}{hint}", key=True)
+                self.err(
+                    (*where, key), "unknown_key", f"unknown key {key!r} in {what}{hint}", key=True
+                )
                 ok = False
         for key in required:
             if key not in doc:
@@ -141,7 +169,8 @@ class _RuleLowerer:
                 continue
             if not name.isidentifier() or spec or conversion:
                 self.err(
-                    where, "invalid_template",
+                    where,
+                    "invalid_template",
                     f"placeholder {{{name}{'!' + conversion if conversion else ''}"
                     f"{':' + spec if spec else ''}}} is not allowed: use plain {{name}}",
                 )
@@ -183,7 +212,11 @@ class _RuleLowerer:
             self.err((*where, "id"), "invalid_rule_id", f"rule id {rid!r}: use <pack>.<name>")
             ok = False
         elif not rid.startswith(self.pack_id + "."):
-            self.err((*where, "id"), "invalid_rule_id", f"rule id {rid!r} must start with {self.pack_id}.")
+            self.err(
+                (*where, "id"),
+                "invalid_rule_id",
+                f"rule id {rid!r} must start with {self.pack_id}.",
+            )
             ok = False
         for key in ("title", "cite"):
             if key in doc and (not isinstance(doc[key], str) or not doc[key].strip()):
@@ -192,7 +225,11 @@ class _RuleLowerer:
         severity = doc.get("severity")
         if "severity" in doc and severity not in SEVERITIES:
             hint = did_you_mean(str(severity), SEVERITIES)
-            self.err((*where, "severity"), "invalid_value", f"severity {severity!r}: one of {', '.join(SEVERITIES)}{hint}")
+            self.err(
+                (*where, "severity"),
+                "invalid_value",
+                f"severity {severity!r}: one of {', '.join(SEVERITIES)}{hint}",
+            )
             ok = False
         names = BASE_PLACEHOLDERS
         tname = doc.get("for")
@@ -202,13 +239,23 @@ class _RuleLowerer:
         zh = en = None
         if isinstance(msg, dict):
             self.keys(msg, {"zh", "en"}, ("zh", "en"), (*where, "message"), "message")
-            zh = self.template(msg.get("zh"), (*where, "message", "zh"), names) if "zh" in msg else None
-            en = self.template(msg.get("en"), (*where, "message", "en"), names) if "en" in msg else None
+            zh = (
+                self.template(msg.get("zh"), (*where, "message", "zh"), names)
+                if "zh" in msg
+                else None
+            )
+            en = (
+                self.template(msg.get("en"), (*where, "message", "en"), names)
+                if "en" in msg
+                else None
+            )
         elif "message" in doc:
             self.err((*where, "message"), "invalid_value", "message is {zh: ..., en: ...}")
         eff_from = eff_until = None
         eff = doc.get("effective")
-        if eff is not None and self.keys(eff, {"from", "until"}, (), (*where, "effective"), "effective"):
+        if eff is not None and self.keys(
+            eff, {"from", "until"}, (), (*where, "effective"), "effective"
+        ):
             if "from" in eff:
                 eff_from = self.date_value(eff["from"], (*where, "effective", "from"))
             if "until" in eff:
@@ -231,7 +278,9 @@ class _RuleLowerer:
             effective_until=eff_until,
         )
 
-    def _criterion(self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None) -> Criterion | None:
+    def _criterion(
+        self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None
+    ) -> Criterion | None:
         tname = self.type_name(doc.get("for"), (*where, "for")) if "for" in doc else None
         when = self.cond(tname, doc.get("when"), (*where, "when"))
         applies = self.cond(tname, doc.get("applies"), (*where, "applies"))
@@ -243,15 +292,34 @@ class _RuleLowerer:
             fdef = self.schema.types[tname].fields.get(str(declared))
             if fdef is None:
                 hint = did_you_mean(str(declared), self.schema.types[tname].fields)
-                self.err((*where, "declared"), "unknown_field", f"{tname} has no field {declared!r}{hint}")
+                self.err(
+                    (*where, "declared"),
+                    "unknown_field",
+                    f"{tname} has no field {declared!r}{hint}",
+                )
             elif isinstance(label, str) and fdef.kind == "enum" and label not in fdef.values:
-                self.err((*where, "label"), "unknown_enum_value", f"label {label!r} is not a value of {declared}")
+                self.err(
+                    (*where, "label"),
+                    "unknown_enum_value",
+                    f"label {label!r} is not a value of {declared}",
+                )
         hints, hint_field = self.hints(tname, doc.get("hints"), (*where, "hints"))
         if meta is None or tname is None or when is None or not isinstance(label, str):
             return None
-        return Criterion(meta, tname, when, label, applies, str(declared) if declared else None, hints, hint_field)
+        return Criterion(
+            meta,
+            tname,
+            when,
+            label,
+            applies,
+            str(declared) if declared else None,
+            hints,
+            hint_field,
+        )
 
-    def hints(self, tname: str | None, doc: Any, where: Path_) -> tuple[tuple[str, ...], str | None]:
+    def hints(
+        self, tname: str | None, doc: Any, where: Path_
+    ) -> tuple[tuple[str, ...], str | None]:
         if doc is None or tname is None:
             return (), None
         field = "description"
@@ -271,8 +339,11 @@ class _RuleLowerer:
             try:
                 re.compile(p)
             except re.error as exc:
-                self.err((*where, i) if not isinstance(doc, dict) else (*where, "patterns", i),
-                         "invalid_regex", f"invalid regular expression {p!r}: {exc}")
+                self.err(
+                    (*where, i) if not isinstance(doc, dict) else (*where, "patterns", i),
+                    "invalid_regex",
+                    f"invalid regular expression {p!r}: {exc}",
+                )
         return tuple(patterns), field
 
     def _check(self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None) -> Check | None:
@@ -326,7 +397,9 @@ class _RuleLowerer:
         wh = self.cond(tname, doc.get("where"), (*where, "where"))
         return SubjectSpec(tname, wh)
 
-    def evidence(self, subject: str | None, doc: Any, where: Path_, what: str) -> EvidenceSpec | None:
+    def evidence(
+        self, subject: str | None, doc: Any, where: Path_, what: str
+    ) -> EvidenceSpec | None:
         allowed = {"type", "where", "date", "via"} | ({"period"} if what == "evidence" else set())
         if not self.keys(doc, allowed, ("type",), where, what):
             return None
@@ -338,15 +411,21 @@ class _RuleLowerer:
         via = doc.get("via")
         if via is not None:
             if via not in links:
-                self.err((*where, "via"), "unknown_field",
-                         f"{tname} has no reference field {via!r} to {subject}{did_you_mean(str(via), links)}")
+                self.err(
+                    (*where, "via"),
+                    "unknown_field",
+                    f"{tname} has no reference field {via!r} to {subject}{did_you_mean(str(via), links)}",
+                )
                 return None
         elif len(links) == 1:
             via = links[0]
         else:
             code = "no_link" if not links else "ambiguous_link"
-            msg = (f"{tname} has no reference to {subject}" if not links
-                   else f"{tname} refers to {subject} through {', '.join(links)}: name one with `via`")
+            msg = (
+                f"{tname} has no reference to {subject}"
+                if not links
+                else f"{tname} refers to {subject} through {', '.join(links)}: name one with `via`"
+            )
             self.err(where, code, msg)
             return None
         date_name = doc.get("date", tdef.date_field)
@@ -358,21 +437,40 @@ class _RuleLowerer:
         if period_field is not None:
             fdef = tdef.fields.get(str(period_field))
             if fdef is None or fdef.kind != "period":
-                self.err((*where, "period"), "unknown_field", f"{tname} has no period field {period_field!r}")
+                self.err(
+                    (*where, "period"),
+                    "unknown_field",
+                    f"{tname} has no period field {period_field!r}",
+                )
                 return None
         wh = self.cond(tname, doc.get("where"), (*where, "where"))
         if date_field is None:
             return None
-        return EvidenceSpec(tname, str(via), date_field, wh, str(period_field) if period_field else None)
+        return EvidenceSpec(
+            tname, str(via), date_field, wh, str(period_field) if period_field else None
+        )
 
     def at_least(self, doc: dict[str, Any], where: Path_) -> int:
         if "at_least" not in doc:
             return 1
         return self.positive_int(doc["at_least"], (*where, "at_least"), "at_least") or 1
 
-    def _deadline(self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None) -> Deadline | None:
-        subject = self.subject(doc.get("subject"), (*where, "subject")) if "subject" in doc else None
-        ev = self.evidence(subject.type if subject else None, doc.get("evidence"), (*where, "evidence"), "evidence") if "evidence" in doc else None
+    def _deadline(
+        self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None
+    ) -> Deadline | None:
+        subject = (
+            self.subject(doc.get("subject"), (*where, "subject")) if "subject" in doc else None
+        )
+        ev = (
+            self.evidence(
+                subject.type if subject else None,
+                doc.get("evidence"),
+                (*where, "evidence"),
+                "evidence",
+            )
+            if "evidence" in doc
+            else None
+        )
         due = self.date_value(doc["due"], (*where, "due")) if "due" in doc else None
         n = self.at_least(doc, where)
         if meta is None or subject is None or ev is None or due is None:
@@ -395,16 +493,31 @@ class _RuleLowerer:
             return None
         return self.positive_int(due["day"], (*where, "due", "day"), "day")
 
-    def _recurring(self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None) -> Recurring | None:
-        subject = self.subject(doc.get("subject"), (*where, "subject")) if "subject" in doc else None
-        ev = self.evidence(subject.type if subject else None, doc.get("evidence"), (*where, "evidence"), "evidence") if "evidence" in doc else None
+    def _recurring(
+        self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None
+    ) -> Recurring | None:
+        subject = (
+            self.subject(doc.get("subject"), (*where, "subject")) if "subject" in doc else None
+        )
+        ev = (
+            self.evidence(
+                subject.type if subject else None,
+                doc.get("evidence"),
+                (*where, "evidence"),
+                "evidence",
+            )
+            if "evidence" in doc
+            else None
+        )
         every = self.every(doc.get("every"), (*where, "every")) if "every" in doc else None
         n = self.at_least(doc, where)
         day = self.due_day(doc, where)
         variants: list[Variant] = []
         for i, v in enumerate(doc.get("stricter") or []):
             vw = (*where, "stricter", i)
-            if not self.keys(v, {"when", "every", "at_least", "due"}, ("when",), vw, "a stricter variant"):
+            if not self.keys(
+                v, {"when", "every", "at_least", "due"}, ("when",), vw, "a stricter variant"
+            ):
                 continue
             when = self.cond(subject.type if subject else None, v["when"], (*vw, "when"))
             v_every = self.every(v["every"], (*vw, "every")) if "every" in v else every
@@ -415,8 +528,14 @@ class _RuleLowerer:
         w_from = w_until = None
         win = doc.get("window")
         if win is not None and self.keys(win, {"from", "until"}, (), (*where, "window"), "window"):
-            w_from = self.date_value(win["from"], (*where, "window", "from")) if "from" in win else None
-            w_until = self.date_value(win["until"], (*where, "window", "until")) if "until" in win else None
+            w_from = (
+                self.date_value(win["from"], (*where, "window", "from")) if "from" in win else None
+            )
+            w_until = (
+                self.date_value(win["until"], (*where, "window", "until"))
+                if "until" in win
+                else None
+            )
             if w_from and w_until and w_from > w_until:
                 self.err((*where, "window"), "invalid_value", "window ends before it starts")
         if ev is not None and ev.period_field is None and day is not None and every is not None:
@@ -426,12 +545,22 @@ class _RuleLowerer:
         return Recurring(meta, subject, ev, every, n, day, tuple(variants), w_from, w_until)
 
     def _trend(self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None) -> Trend | None:
-        subject = self.subject(doc.get("subject"), (*where, "subject")) if "subject" in doc else None
-        count = self.evidence(subject.type if subject else None, doc.get("count"), (*where, "count"), "count") if "count" in doc else None
+        subject = (
+            self.subject(doc.get("subject"), (*where, "subject")) if "subject" in doc else None
+        )
+        count = (
+            self.evidence(
+                subject.type if subject else None, doc.get("count"), (*where, "count"), "count"
+            )
+            if "count" in doc
+            else None
+        )
         cmp = doc.get("compare")
         periods: list[Period | None] = [None, None]
         op = None
-        if cmp is not None and self.keys(cmp, {"period", "to", "op"}, ("period", "to", "op"), (*where, "compare"), "compare"):
+        if cmp is not None and self.keys(
+            cmp, {"period", "to", "op"}, ("period", "to", "op"), (*where, "compare"), "compare"
+        ):
             for i, key in enumerate(("period", "to")):
                 try:
                     periods[i] = parse_period(cmp[key])
@@ -439,10 +568,21 @@ class _RuleLowerer:
                     self.err((*where, "compare", key), "malformed_period", str(exc))
             op = cmp["op"]
             if op not in _COMPARE_OPS:
-                self.err((*where, "compare", "op"), "invalid_value", f"op {op!r}: one of {', '.join(_COMPARE_OPS)}")
+                self.err(
+                    (*where, "compare", "op"),
+                    "invalid_value",
+                    f"op {op!r}: one of {', '.join(_COMPARE_OPS)}",
+                )
                 op = None
         p, to = periods
-        if meta is None or subject is None or count is None or p is None or to is None or op is None:
+        if (
+            meta is None
+            or subject is None
+            or count is None
+            or p is None
+            or to is None
+            or op is None
+        ):
             return None
         return Trend(meta, subject, count, p, to, str(op))
 
@@ -464,7 +604,7 @@ def lower_rule_file(
     docs = data if isinstance(data, list) else [data]
     where: list[Path_] = [(i,) for i in range(len(docs))] if isinstance(data, list) else [()]
     out: list[Rule] = []
-    for doc, w in zip(docs, where):
+    for doc, w in zip(docs, where, strict=False):
         rule = lowerer.rule(doc, w)
         if rule is not None:
             out.append(rule)

@@ -73,19 +73,26 @@ class ConditionLowerer:
                 fdef = tdef.fields.get(part)
                 if fdef is None:
                     hint = did_you_mean(part, tdef.fields)
-                    self.err(where, "unknown_field", f"{tname} has no field {part!r}{hint}", key=True)
+                    self.err(
+                        where, "unknown_field", f"{tname} has no field {part!r}{hint}", key=True
+                    )
                     return None
                 return FieldPath(root, tuple(steps), fdef, str(text))
             ref = tdef.fields.get(part)
             if ref is None or ref.kind != "ref":
                 ref = tdef.fields.get(part + "_id")
             if ref is None or ref.kind != "ref" or ref.ref is None:
-                refs = [f.name[:-3] if f.name.endswith("_id") else f.name
-                        for f in tdef.fields.values() if f.kind == "ref"]
+                refs = [
+                    f.name[:-3] if f.name.endswith("_id") else f.name
+                    for f in tdef.fields.values()
+                    if f.kind == "ref"
+                ]
                 hint = did_you_mean(part, refs)
                 self.err(
-                    where, "unknown_field",
-                    f"{tname} has no reference {part!r} to follow in {text!r}{hint}", key=True,
+                    where,
+                    "unknown_field",
+                    f"{tname} has no reference {part!r} to follow in {text!r}{hint}",
+                    key=True,
                 )
                 return None
             steps.append(RefStep(ref.name, ref.ref))
@@ -104,7 +111,11 @@ class ConditionLowerer:
     def _cond(self, root: str, doc: Any, where: Path_) -> Condition:
         span = self.smap.span(where)
         if not isinstance(doc, dict):
-            self.err(where, "invalid_condition", "a condition is a mapping of fields to values or operators")
+            self.err(
+                where,
+                "invalid_condition",
+                "a condition is a mapping of fields to values or operators",
+            )
             raise _Bad
         items: list[Condition] = []
         bad = False
@@ -150,7 +161,9 @@ class ConditionLowerer:
             self.err((*where, "of"), "invalid_condition", "`of` takes a list of conditions")
             raise _Bad
         if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= len(of):
-            self.err((*where, "n"), "invalid_condition", f"`n` must be an integer from 0 to {len(of)}")
+            self.err(
+                (*where, "n"), "invalid_condition", f"`n` must be an integer from 0 to {len(of)}"
+            )
             raise _Bad
         subs = tuple(self._cond_safe(root, v, (*where, "of", i)) for i, v in enumerate(of))
         if any(s is None for s in subs):
@@ -165,11 +178,14 @@ class ConditionLowerer:
             value = {"eq": value}
         if not isinstance(value, dict):
             if value is None:
-                self.err(where, "invalid_condition", f"{key}: null is not a value; use `exists: false`")
+                self.err(
+                    where, "invalid_condition", f"{key}: null is not a value; use `exists: false`"
+                )
                 raise _Bad
             if path.field.is_list:
                 self.err(
-                    where, "operator_type_mismatch",
+                    where,
+                    "operator_type_mismatch",
                     f"{key} is a list: compare it with contains, contains_any or contains_all",
                 )
                 raise _Bad
@@ -195,7 +211,8 @@ class ConditionLowerer:
         if cat not in spec.categories:
             fits = ", ".join(o.name for o in OPERATORS.values() if cat in o.categories)
             self.err(
-                where, "operator_type_mismatch",
+                where,
+                "operator_type_mismatch",
                 f"{op} does not fit {path.text} ({path.field.describe()}); use one of: {fits}",
                 key=True,
             )
@@ -218,7 +235,8 @@ class ConditionLowerer:
             mine = _item_def(fdef) if shape == "item" else fdef
             if not _comparable(mine, other.field):
                 self.err(
-                    where, "operand_type_mismatch",
+                    where,
+                    "operand_type_mismatch",
                     f"cannot compare {path.text} ({fdef.describe()}) with {other.text} "
                     f"({other.field.describe()})",
                 )
@@ -269,7 +287,9 @@ class ConditionLowerer:
             return Const(tuple(dict.fromkeys(values)))
         if shape == "item":
             if isinstance(raw, list):
-                self.err(where, "invalid_operand", f"{op} takes one value; use contains_any/contains_all")
+                self.err(
+                    where, "invalid_operand", f"{op} takes one value; use contains_any/contains_all"
+                )
                 raise _Bad
             return Const(self._literal(item if fdef.is_list else fdef, raw, where))
         return Const(self._literal(fdef, raw, where))
@@ -292,7 +312,8 @@ class ConditionLowerer:
                 if raw not in fdef.values:
                     hint = did_you_mean(raw, fdef.values)
                     self.err(
-                        where, "unknown_enum_value",
+                        where,
+                        "unknown_enum_value",
                         f"{raw!r} is not a value of {name} ({', '.join(fdef.values)}){hint}",
                     )
                     raise _Bad
@@ -332,7 +353,8 @@ class ConditionLowerer:
                 self.err(where, "malformed_period", str(exc))
                 raise _Bad from None
         self.err(
-            where, "operand_type_mismatch",
+            where,
+            "operand_type_mismatch",
             f"{raw!r} ({type(raw).__name__}) cannot be compared with {name} ({fdef.describe()})",
         )
         raise _Bad

@@ -26,7 +26,17 @@ from hazard_rules.source import SourceSpan
 
 __all__ = ["PackInfo", "PackSet", "bundled_packs", "bundled_root", "load_packs"]
 
-_PACK_KEYS = {"id", "title", "title_en", "version", "cite", "extends", "timezone", "subject", "description"}
+_PACK_KEYS = {
+    "id",
+    "title",
+    "title_en",
+    "version",
+    "cite",
+    "extends",
+    "timezone",
+    "subject",
+    "description",
+}
 _PACK_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -80,8 +90,11 @@ class PackSet:
     def only(self, rule_ids: set[str]) -> PackSet:
         """The same schema with only the rules in ``rule_ids``."""
         return PackSet(
-            self.packs, self.schema, tuple(r for r in self.rules if r.meta.id in rule_ids),
-            self.lists, self.subject,
+            self.packs,
+            self.schema,
+            tuple(r for r in self.rules if r.meta.id in rule_ids),
+            self.lists,
+            self.subject,
         )
 
 
@@ -133,7 +146,7 @@ class _Loader:
         candidates = []
         if near is not None and _PACK_ID.match(text):
             candidates.append(near.parent / text)
-        if os.sep in text or "/" in text or p.exists() and (p / "pack.yaml").exists():
+        if os.sep in text or "/" in text or (p.exists() and (p / "pack.yaml").exists()):
             candidates.append(p)
         if _PACK_ID.match(text):
             candidates.append(bundled_root() / text)
@@ -142,38 +155,67 @@ class _Loader:
                 return c.resolve()
         return None
 
-    def load(self, ref: str | os.PathLike[str], near: Path | None, trail: tuple[str, ...], span: SourceSpan) -> str | None:
+    def load(
+        self,
+        ref: str | os.PathLike[str],
+        near: Path | None,
+        trail: tuple[str, ...],
+        span: SourceSpan,
+    ) -> str | None:
         folder = self.resolve(ref, near)
         if folder is None:
             known = bundled_packs()
             hint = did_you_mean(str(ref), known)
-            self.diags.append(Diagnostic(
-                span, "unknown_pack",
-                f"no pack {str(ref)!r}: give a bundled pack id ({', '.join(known)}) or a folder with pack.yaml{hint}",
-            ))
+            self.diags.append(
+                Diagnostic(
+                    span,
+                    "unknown_pack",
+                    f"no pack {str(ref)!r}: give a bundled pack id ({', '.join(known)}) or a folder with pack.yaml{hint}",
+                )
+            )
             return None
         got = self.read(folder / "pack.yaml")
         if got is None:
             return None
         data, smap = got
         if not isinstance(data, dict):
-            self.diags.append(Diagnostic(smap.span(()), "invalid_pack", "pack.yaml must be a mapping"))
+            self.diags.append(
+                Diagnostic(smap.span(()), "invalid_pack", "pack.yaml must be a mapping")
+            )
             return None
         for key in data:
             if key not in _PACK_KEYS:
-                self.diags.append(Diagnostic(smap.key_span((key,)), "unknown_key",
-                                             f"unknown key {key!r} in pack.yaml{did_you_mean(str(key), _PACK_KEYS)}"))
+                self.diags.append(
+                    Diagnostic(
+                        smap.key_span((key,)),
+                        "unknown_key",
+                        f"unknown key {key!r} in pack.yaml{did_you_mean(str(key), _PACK_KEYS)}",
+                    )
+                )
         pid = data.get("id")
         if not isinstance(pid, str) or not _PACK_ID.match(pid):
-            self.diags.append(Diagnostic(smap.span(("id",)), "invalid_pack", f"pack id {pid!r}: lower-case letters, digits, '-'"))
+            self.diags.append(
+                Diagnostic(
+                    smap.span(("id",)),
+                    "invalid_pack",
+                    f"pack id {pid!r}: lower-case letters, digits, '-'",
+                )
+            )
             return None
         if pid in self.infos:
             if self.infos[pid].path != folder:
-                self.diags.append(Diagnostic(smap.span(("id",)), "duplicate_pack",
-                                             f"pack id {pid!r} is also {self.infos[pid].path}"))
+                self.diags.append(
+                    Diagnostic(
+                        smap.span(("id",)),
+                        "duplicate_pack",
+                        f"pack id {pid!r} is also {self.infos[pid].path}",
+                    )
+                )
             return pid
         if pid in trail:
-            self.diags.append(Diagnostic(smap.span(("extends",)), "extends_cycle", " → ".join((*trail, pid))))
+            self.diags.append(
+                Diagnostic(smap.span(("extends",)), "extends_cycle", " → ".join((*trail, pid)))
+            )
             return None
         extends = data.get("extends") or []
         if not isinstance(extends, list):
@@ -187,7 +229,9 @@ class _Loader:
             self.diags.append(Diagnostic(smap.span(("timezone",)), "invalid_pack", str(exc)))
         for key in ("title", "version", "cite"):
             if key not in data:
-                self.diags.append(Diagnostic(smap.span(()), "missing_key", f"pack.yaml needs `{key}`"))
+                self.diags.append(
+                    Diagnostic(smap.span(()), "missing_key", f"pack.yaml needs `{key}`")
+                )
         root = bundled_root().resolve()
         self.infos[pid] = PackInfo(
             id=pid,
@@ -221,17 +265,25 @@ class _Loader:
             name = file.stem
             values = data.get("values") if isinstance(data, dict) else None
             if not isinstance(values, list):
-                self.diags.append(Diagnostic(smap.span(()), "invalid_list", "a list file has `values: [...]`"))
+                self.diags.append(
+                    Diagnostic(smap.span(()), "invalid_list", "a list file has `values: [...]`")
+                )
                 continue
             items = []
             for i, v in enumerate(values):
                 item = v.get("value") if isinstance(v, dict) else v
                 if item is None or isinstance(item, (dict, list)):
-                    self.diags.append(Diagnostic(smap.span(("values", i)), "invalid_list", "each entry needs a `value`"))
+                    self.diags.append(
+                        Diagnostic(
+                            smap.span(("values", i)), "invalid_list", "each entry needs a `value`"
+                        )
+                    )
                     continue
                 items.append(item)
             if name in out:
-                self.diags.append(Diagnostic(smap.span(()), "duplicate_list", f"list {name!r} is defined twice"))
+                self.diags.append(
+                    Diagnostic(smap.span(()), "duplicate_list", f"list {name!r} is defined twice")
+                )
             out[name] = tuple(items)
 
 
@@ -252,9 +304,16 @@ def load_packs(*refs: str | os.PathLike[str]) -> PackSet:
     subjects = {i.subject for i in infos}
     tz = infos[0].timezone if len(zones) == 1 else "Asia/Shanghai"
     if len(zones) > 1:
-        loader.diags.append(Diagnostic(SourceSpan(_display(infos[-1].path / "pack.yaml")), "timezone_conflict",
-                                       f"packs loaded together use different time zones: {', '.join(sorted(zones))}"))
-    schema_docs = [got for info in infos for f in loader.schema_files(info) if (got := loader.read(f))]
+        loader.diags.append(
+            Diagnostic(
+                SourceSpan(_display(infos[-1].path / "pack.yaml")),
+                "timezone_conflict",
+                f"packs loaded together use different time zones: {', '.join(sorted(zones))}",
+            )
+        )
+    schema_docs = [
+        got for info in infos for f in loader.schema_files(info) if (got := loader.read(f))
+    ]
     schema, sdiags = build_schema(schema_docs, tz)
     loader.diags.extend(sdiags)
     lists: dict[str, tuple[Any, ...]] = {}
@@ -262,8 +321,13 @@ def load_packs(*refs: str | os.PathLike[str]) -> PackSet:
         loader.lists(info, lists)
     subject = infos[-1].subject
     if subject not in schema.types:
-        loader.diags.append(Diagnostic(SourceSpan(_display(infos[-1].path / "pack.yaml")), "unknown_type",
-                                       f"subject type {subject!r} is not in the schema"))
+        loader.diags.append(
+            Diagnostic(
+                SourceSpan(_display(infos[-1].path / "pack.yaml")),
+                "unknown_type",
+                f"subject type {subject!r} is not in the schema",
+            )
+        )
     if loader.diags:
         raise PackError(loader.diags)
     rules: list[Rule] = []
@@ -273,11 +337,18 @@ def load_packs(*refs: str | os.PathLike[str]) -> PackSet:
             got = loader.read(file)
             if got is None:
                 continue
-            for rule in lower_rule_file(got[0], got[1], schema, lists, info.id, info.subject, loader.diags):
+            for rule in lower_rule_file(
+                got[0], got[1], schema, lists, info.id, info.subject, loader.diags
+            ):
                 first = seen.get(rule.meta.id)
                 if first is not None:
-                    loader.diags.append(Diagnostic(rule.meta.span, "duplicate_rule_id",
-                                                   f"rule id {rule.meta.id!r} is already defined at {first.meta.span}"))
+                    loader.diags.append(
+                        Diagnostic(
+                            rule.meta.span,
+                            "duplicate_rule_id",
+                            f"rule id {rule.meta.id!r} is already defined at {first.meta.span}",
+                        )
+                    )
                     continue
                 seen[rule.meta.id] = rule
                 rules.append(rule)

@@ -113,7 +113,9 @@ def parse_period(value: object) -> Period:
         raise ValueError(f"not a period: {value!r}")
     m = _LABEL.match(value)
     if not m:
-        raise ValueError(f"not a period label: {value!r} (expected 2024-05, 2024-Q2, 2024-H1, 2024)")
+        raise ValueError(
+            f"not a period label: {value!r} (expected 2024-05, 2024-Q2, 2024-H1, 2024)"
+        )
     year = int(m.group(1))
     if m.group(2):
         return Period("month", year, int(m.group(2)))
@@ -158,7 +160,10 @@ def parse_date(text: str, zone: tzinfo) -> date:
     converted to ``zone`` first (SPEC §3.4.6). ``ValueError`` when it is none of these."""
     s = text.strip()
     if _ISO_DATE.match(s):
-        return date.fromisoformat(s)
+        try:
+            return date.fromisoformat(s)
+        except ValueError:
+            raise ValueError(f"not a valid date: {text!r}") from None
     return local_date(parse_datetime(s, zone), zone)
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
-from hazard_rules.periods import Period, parse_date, parse_datetime, parse_period
+from hazard_rules.periods import parse_date, parse_datetime, parse_period
 from hazard_rules.schema import FieldDef, TypeDef, did_you_mean
 
 __all__ = ["RecordCoercer", "Rejection", "coerce_value"]
@@ -106,7 +106,9 @@ def coerce_value(fdef: FieldDef, value: Any, zone: tzinfo) -> Any:
     if kind == "enum":
         s = _text(value)
         if s not in fdef.values:
-            raise ValueError(f"{s!r} is not one of {', '.join(fdef.values)}{did_you_mean(s, fdef.values)}")
+            raise ValueError(
+                f"{s!r} is not one of {', '.join(fdef.values)}{did_you_mean(s, fdef.values)}"
+            )
         return s
     if kind == "int":
         return _int(value)
@@ -136,7 +138,9 @@ def coerce_value(fdef: FieldDef, value: Any, zone: tzinfo) -> Any:
         items = _LIST_SPLIT.split(value.strip()) if isinstance(value, str) else value
         if not isinstance(items, (list, tuple, set, frozenset)):
             raise ValueError(f"not a list: {value!r}")
-        item_def = FieldDef(fdef.name, "enum" if kind == "list[enum]" else "string", values=fdef.values)
+        item_def = FieldDef(
+            fdef.name, "enum" if kind == "list[enum]" else "string", values=fdef.values
+        )
         out = tuple(coerce_value(item_def, v, zone) for v in items if not _is_empty(v))
         return out or None
     raise ValueError(f"unsupported field type {kind}")  # pragma: no cover
@@ -168,7 +172,10 @@ class RecordCoercer:
 
             def conv_date(value: Any) -> Any:
                 if isinstance(value, str) and iso.match(value):
-                    return date.fromisoformat(value)
+                    try:
+                        return date.fromisoformat(value)
+                    except ValueError:
+                        raise ValueError(f"not a valid date: {value!r}") from None
                 return coerce_value(fdef, value, zone)
 
             return conv_date

@@ -26,7 +26,10 @@ def describe_rule(rule: Rule) -> str:
             lines.append(describe_condition(cond, 2))  # type: ignore[arg-type]
 
     if isinstance(rule, Criterion):
-        lines.append(f"  for: {rule.type} → label {rule.label}" + (f" (declared in {rule.declared})" if rule.declared else ""))
+        lines.append(
+            f"  for: {rule.type} → label {rule.label}"
+            + (f" (declared in {rule.declared})" if rule.declared else "")
+        )
         block("applies", rule.applies)
         block("when", rule.when)
         if rule.hints:
@@ -36,14 +39,18 @@ def describe_rule(rule: Rule) -> str:
         block("where", rule.where)
         block("require", rule.require)
         if rule.due:
-            due = rule.due.date or f"{rule.due.field}" + (f" + {rule.due.days} days" if rule.due.days else "")
+            due = rule.due.date or f"{rule.due.field}" + (
+                f" + {rule.due.days} days" if rule.due.days else ""
+            )
             lines.append(f"  due: {due}; done: {rule.done}")
     else:
         lines.append(f"  subject: {rule.subject.type}")
         block("subject where", rule.subject.where)
         ev = rule.count if isinstance(rule, Trend) else rule.evidence
-        lines.append(f"  {'count' if isinstance(rule, Trend) else 'evidence'}: {ev.type} via {ev.via}, dated by {ev.date_field}"
-                     + (f", period from {ev.period_field}" if ev.period_field else ""))
+        lines.append(
+            f"  {'count' if isinstance(rule, Trend) else 'evidence'}: {ev.type} via {ev.via}, dated by {ev.date_field}"
+            + (f", period from {ev.period_field}" if ev.period_field else "")
+        )
         block("  where", ev.where)
         if isinstance(rule, Deadline):
             lines.append(f"  due: {rule.due}; at least {rule.at_least}")

@@ -167,7 +167,9 @@ class _Builder:
                 continue
             fields.setdefault(fname, fdef)
 
-    def _field(self, name: str, doc: Any, where: tuple[Any, ...], smap: SourceMap) -> FieldDef | None:
+    def _field(
+        self, name: str, doc: Any, where: tuple[Any, ...], smap: SourceMap
+    ) -> FieldDef | None:
         span = smap.key_span(where)
         if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
             self.err(span, "invalid_field_name", f"field name {name!r} must be an identifier")
@@ -229,13 +231,19 @@ class _Builder:
             for f in fields.values():
                 if f.kind == "ref" and f.ref not in self.types:
                     hint = did_you_mean(f.ref or "", self.types)
-                    self.err(f.span, "unknown_type", f"{tname}.{f.name} refers to unknown type {f.ref!r}{hint}")
+                    self.err(
+                        f.span,
+                        "unknown_type",
+                        f"{tname}.{f.name} refers to unknown type {f.ref!r}{hint}",
+                    )
             date_field = None
             if "date" in meta:
                 date_field, span = meta["date"]
                 fdef = fields.get(date_field)
                 if fdef is None or fdef.kind not in ("date", "datetime"):
-                    self.err(span, "invalid_schema", f"type {tname!r}: `date` must name a date field")
+                    self.err(
+                        span, "invalid_schema", f"type {tname!r}: `date` must name a date field"
+                    )
                     date_field = None
             types[tname] = TypeDef(
                 name=tname,
@@ -256,7 +264,9 @@ class _Builder:
                 return
             if state.get(name) == 1:
                 f = next(iter(types[name].fields.values()))
-                self.err(f.span, "reference_cycle", "reference cycle: " + " → ".join((*trail, name)))
+                self.err(
+                    f.span, "reference_cycle", "reference cycle: " + " → ".join((*trail, name))
+                )
                 return
             state[name] = 1
             for f in types[name].fields.values():
@@ -328,7 +338,9 @@ def json_schema(schema: Schema) -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "hazard-rules fact set",
         "type": "object",
-        "properties": {name: {"type": "array", "items": {"$ref": f"#/$defs/{name}"}} for name in defs},
+        "properties": {
+            name: {"type": "array", "items": {"$ref": f"#/$defs/{name}"}} for name in defs
+        },
         "additionalProperties": False,
         "$defs": defs,
     }

@@ -13,7 +13,17 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from hazard_rules.ir import AllOf, AnyOf, AtLeast, Condition, Const, FieldPath, FieldRef, Leaf, NotOf
+from hazard_rules.ir import (
+    AllOf,
+    AnyOf,
+    AtLeast,
+    Condition,
+    Const,
+    FieldPath,
+    FieldRef,
+    Leaf,
+    NotOf,
+)
 
 __all__ = ["Index", "Predicate", "compile_condition", "compile_getter"]
 

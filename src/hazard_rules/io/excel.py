@@ -33,7 +33,7 @@ def xlsx_rows(tname: str, path: Path, name: str) -> Iterator[tuple[str, str, Any
         for n, row in enumerate(rows, 2):
             if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
                 continue
-            record = {h: v for h, v in zip(header, row) if h}
+            record = {h: v for h, v in zip(header, row, strict=False) if h}
             yield tname, f"{name}:{sheet.title}:{n}", record
     finally:
         book.close()

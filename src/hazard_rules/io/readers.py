@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -80,11 +80,17 @@ def _csv_rows(tname: str, path: Path, encoding: str | None) -> Iterator[RawRow]:
                 source = f"{name}:{start}"
                 if len(row) > width and any(c.strip() for c in row[width:]):
                     rid = row[header.index("id")] if "id" in header else None
-                    yield tname, source, Unreadable(f"{len(row)} cells but {width} column headers", id=rid)
+                    yield (
+                        tname,
+                        source,
+                        Unreadable(f"{len(row)} cells but {width} column headers", id=rid),
+                    )
                     continue
-                yield tname, source, dict(zip(header, row))
+                yield tname, source, dict(zip(header, row, strict=False))
         except UnicodeDecodeError as exc:
-            raise InputError(f"{name}: not readable as {enc}: {exc.reason} (try --encoding)") from exc
+            raise InputError(
+                f"{name}: not readable as {enc}: {exc.reason} (try --encoding)"
+            ) from exc
         except csv.Error as exc:
             raise InputError(f"{name}:{reader.line_num}: malformed CSV: {exc}") from exc
 
@@ -104,14 +110,22 @@ def _jsonl_rows(tname: str | None, path: Path) -> Iterator[RawRow]:
                 try:
                     obj = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    yield tname or "?", source, Unreadable(f"invalid JSON: {exc.msg} at column {exc.colno}")
+                    yield (
+                        tname or "?",
+                        source,
+                        Unreadable(f"invalid JSON: {exc.msg} at column {exc.colno}"),
+                    )
                     continue
                 if not isinstance(obj, dict):
                     yield tname or "?", source, Unreadable("a line must be a JSON object")
                     continue
                 t = tname or obj.get("type")
                 if not isinstance(t, str) or not t:
-                    yield "?", source, Unreadable("the line has no \"type\"", field="type", id=obj.get("id"))
+                    yield (
+                        "?",
+                        source,
+                        Unreadable('the line has no "type"', field="type", id=obj.get("id")),
+                    )
                     continue
                 yield t, source, obj
         except UnicodeDecodeError as exc:
@@ -159,8 +173,10 @@ def read_export(
     if p.suffix.lower() == ".jsonl" and tname is None:
         return _group(_jsonl_rows(None, p))
     if tname is None:
-        raise InputError(f"{path}: a single file must be a JSONL export with \"type\" on each line, "
-                         f"or be named after a record type ({', '.join(sorted(schema.types))})")
+        raise InputError(
+            f'{path}: a single file must be a JSONL export with "type" on each line, '
+            f"or be named after a record type ({', '.join(sorted(schema.types))})"
+        )
     return {tname: _file_rows(tname, p, encoding)}
 
 
@@ -179,5 +195,3 @@ def _group(rows: Iterable[RawRow]) -> dict[str, Iterable[RawRow]]:
     for row in rows:
         out.setdefault(row[0], []).append(row)
     return dict(out)
-
-

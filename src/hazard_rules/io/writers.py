@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-
 import unicodedata
 from collections.abc import Sequence
-from typing import Any
 
 from hazard_rules.results import Result
 
@@ -16,12 +14,30 @@ __all__ = ["FORMATS", "STATUS_ZH", "format_result", "render_table"]
 
 FORMATS = ("table", "json", "jsonl", "csv")
 STATUS_ZH = {
-    "failed": "不符合", "overdue": "逾期未完成", "late": "逾期完成", "missing": "缺失",
-    "misclassified": "定级错误", "exceeded": "超出",
+    "failed": "不符合",
+    "overdue": "逾期未完成",
+    "late": "逾期完成",
+    "missing": "缺失",
+    "misclassified": "定级错误",
+    "exceeded": "超出",
 }
 SEVERITY_ZH = {"critical": "特别严重", "high": "严重", "medium": "一般", "low": "轻微"}
-CSV_COLUMNS = ("subject_type", "subject", "rule", "kind", "status", "severity", "period", "due",
-               "record_type", "record", "evidence", "message", "message_en", "cite")
+CSV_COLUMNS = (
+    "subject_type",
+    "subject",
+    "rule",
+    "kind",
+    "status",
+    "severity",
+    "period",
+    "due",
+    "record_type",
+    "record",
+    "evidence",
+    "message",
+    "message_en",
+    "cite",
+)
 
 
 def _width(text: str) -> int:
@@ -41,14 +57,18 @@ def _clip(text: str, limit: int) -> str:
     return "".join(out) + "…"
 
 
-def render_table(header: Sequence[str], rows: Sequence[Sequence[str]], limits: Sequence[int] | None = None) -> str:
+def render_table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], limits: Sequence[int] | None = None
+) -> str:
     """Columns aligned by display width (CJK characters count double)."""
     if limits:
-        rows = [[_clip(c, lim) for c, lim in zip(r, limits)] for r in rows]
+        rows = [[_clip(c, lim) for c, lim in zip(r, limits, strict=False)] for r in rows]
     widths = [max([_width(h)] + [_width(r[i]) for r in rows]) for i, h in enumerate(header)]
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths)).rstrip()
+        return "  ".join(
+            c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=False)
+        ).rstrip()
 
     sep = "  ".join("─" * w for w in widths)
     return "\n".join([line(header), sep, *(line(r) for r in rows)])
@@ -58,28 +78,62 @@ def _table(result: Result, lang: str) -> str:
     out = io.StringIO()
     rows = []
     for v in result.violations:
-        rows.append([
-            f"{v.subject.id}", v.rule, STATUS_ZH.get(v.status, v.status) + f" {v.status}" if lang == "zh" else v.status,
-            v.severity, v.period or "", v.due.isoformat() if v.due else "",
-            v.record.id if v.record else ",".join(e.id for e in v.evidence[:3]),
-            v.message if lang == "zh" else v.message_en,
-        ])
+        rows.append(
+            [
+                f"{v.subject.id}",
+                v.rule,
+                STATUS_ZH.get(v.status, v.status) + f" {v.status}" if lang == "zh" else v.status,
+                v.severity,
+                v.period or "",
+                v.due.isoformat() if v.due else "",
+                v.record.id if v.record else ",".join(e.id for e in v.evidence[:3]),
+                v.message if lang == "zh" else v.message_en,
+            ]
+        )
     if rows:
-        out.write(render_table(["主体 subject", "规则 rule", "状态 status", "severity", "期间 period", "截止 due",
-                                "记录 record", "说明 message"], rows, [12, 44, 24, 8, 8, 10, 14, 70]))
+        out.write(
+            render_table(
+                [
+                    "主体 subject",
+                    "规则 rule",
+                    "状态 status",
+                    "severity",
+                    "期间 period",
+                    "截止 due",
+                    "记录 record",
+                    "说明 message",
+                ],
+                rows,
+                [12, 44, 24, 8, 8, 10, 14, 70],
+            )
+        )
         out.write("\n")
     else:
         out.write("未发现违规 No violations.\n")
     if result.classifications:
         out.write(f"\n判定 Classifications ({len(result.classifications)}):\n")
-        out.write(render_table(["记录 record", "主体 subject", "标签 label", "依据 rule", "条款 cite"],
-                               [[c.record.id, c.subject.id, c.label, c.rule, c.cite] for c in result.classifications]))
+        out.write(
+            render_table(
+                ["记录 record", "主体 subject", "标签 label", "依据 rule", "条款 cite"],
+                [
+                    [c.record.id, c.subject.id, c.label, c.rule, c.cite]
+                    for c in result.classifications
+                ],
+            )
+        )
         out.write("\n")
     if result.candidates:
         out.write(f"\n疑似重大隐患（待复核）Candidates for review ({len(result.candidates)}):\n")
-        out.write(render_table(["记录 record", "主体 subject", "标签 label", "依据 rule", "命中提示 hints"],
-                               [[c.record.id, c.subject.id, c.label, c.rule, "、".join(c.hints)] for c in result.candidates],
-                               [12, 12, 16, 20, 30]))
+        out.write(
+            render_table(
+                ["记录 record", "主体 subject", "标签 label", "依据 rule", "命中提示 hints"],
+                [
+                    [c.record.id, c.subject.id, c.label, c.rule, "、".join(c.hints)]
+                    for c in result.candidates
+                ],
+                [12, 12, 16, 20, 30],
+            )
+        )
         out.write("\n")
     if result.unmapped:
         ids = ", ".join(r.id for r in result.unmapped[:30])
@@ -87,9 +141,13 @@ def _table(result: Result, lang: str) -> str:
         out.write(f"\n未匹配任何判定标准 Unmapped ({len(result.unmapped)}): {ids}{more}\n")
     if result.rejected:
         out.write(f"\n拒收记录 Rejected records ({len(result.rejected)}):\n")
-        out.write(render_table(["来源 source", "类型 type", "编号 id", "字段 field", "原因 reason"],
-                               [[r.source, r.type, r.id or "", r.field or "", r.reason] for r in result.rejected],
-                               [36, 12, 10, 16, 80]))
+        out.write(
+            render_table(
+                ["来源 source", "类型 type", "编号 id", "字段 field", "原因 reason"],
+                [[r.source, r.type, r.id or "", r.field or "", r.reason] for r in result.rejected],
+                [36, 12, 10, 16, 80],
+            )
+        )
         out.write("\n")
     for note in result.notes:
         out.write(f"注意 note: {note}\n")
@@ -109,11 +167,24 @@ def _csv(result: Result) -> str:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(CSV_COLUMNS)
     for v in result.violations:
-        w.writerow([
-            v.subject.type, v.subject.id, v.rule, v.kind, v.status, v.severity, v.period or "",
-            v.due.isoformat() if v.due else "", v.record.type if v.record else "", v.record.id if v.record else "",
-            ";".join(f"{e.type}:{e.id}" for e in v.evidence), v.message, v.message_en, v.cite,
-        ])
+        w.writerow(
+            [
+                v.subject.type,
+                v.subject.id,
+                v.rule,
+                v.kind,
+                v.status,
+                v.severity,
+                v.period or "",
+                v.due.isoformat() if v.due else "",
+                v.record.type if v.record else "",
+                v.record.id if v.record else "",
+                ";".join(f"{e.type}:{e.id}" for e in v.evidence),
+                v.message,
+                v.message_en,
+                v.cite,
+            ]
+        )
     return buf.getvalue()
 
 
@@ -126,5 +197,3 @@ def format_result(result: Result, fmt: str, lang: str = "zh") -> str:
     if fmt == "csv":
         return _csv(result)
     return _table(result, lang)
-
-

@@ -8,7 +8,7 @@ expectation names the fields that matter and must match a distinct finding.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,8 +23,17 @@ from hazard_rules.source import SourceSpan
 
 __all__ = ["Case", "CaseOutcome", "iter_cases", "load_cases", "run_case"]
 
-_CASE_KEYS = {"name", "as_of", "facts", "expect", "classifications", "candidates", "rejected",
-              "description", "unmapped"}
+_CASE_KEYS = {
+    "name",
+    "as_of",
+    "facts",
+    "expect",
+    "classifications",
+    "candidates",
+    "rejected",
+    "description",
+    "unmapped",
+}
 _EXPECT_KEYS = {"rule", "status", "subject", "record", "period", "due", "severity", "kind"}
 _LABEL_KEYS = {"record", "label", "rule"}
 _REJECT_KEYS = {"type", "id", "field"}
@@ -84,8 +93,14 @@ def _fmt(d: Mapping[str, Any]) -> str:
 
 def _violation_view(v: Any) -> dict[str, Any]:
     return {
-        "rule": v.rule, "status": v.status, "subject": v.subject.id, "record": v.record.id if v.record else None,
-        "period": v.period, "due": v.due.isoformat() if v.due else None, "severity": v.severity, "kind": v.kind,
+        "rule": v.rule,
+        "status": v.status,
+        "subject": v.subject.id,
+        "record": v.record.id if v.record else None,
+        "period": v.period,
+        "due": v.due.isoformat() if v.due else None,
+        "severity": v.severity,
+        "kind": v.kind,
         "_subject_type": v.subject.type,
     }
 
@@ -94,7 +109,9 @@ def _match(exp: Mapping[str, Any], act: Mapping[str, Any]) -> bool:
     for key, want in exp.items():
         have = act.get(key)
         if key == "subject" and isinstance(want, dict):
-            if str(want.get("id")) != str(have) or ("type" in want and want["type"] != act["_subject_type"]):
+            if str(want.get("id")) != str(have) or (
+                "type" in want and want["type"] != act["_subject_type"]
+            ):
                 return False
             continue
         if isinstance(want, date):
@@ -107,7 +124,9 @@ def _match(exp: Mapping[str, Any], act: Mapping[str, Any]) -> bool:
     return True
 
 
-def _pair(expected: list[Mapping[str, Any]], actual: list[Mapping[str, Any]]) -> tuple[list[int], list[int]]:
+def _pair(
+    expected: Sequence[Mapping[str, Any]], actual: Sequence[Mapping[str, Any]]
+) -> tuple[list[int], list[int]]:
     """Maximum matching of expectations to findings; returns unmatched indexes of each side."""
     owner: dict[int, int] = {}
 
@@ -124,15 +143,21 @@ def _pair(expected: list[Mapping[str, Any]], actual: list[Mapping[str, Any]]) ->
     matched = {i for i in range(len(expected)) if augment(i, set())}
     # recompute matched expectations from the final owner map
     matched = set(owner.values())
-    return [i for i in range(len(expected)) if i not in matched], [j for j in range(len(actual)) if j not in owner]
+    return [i for i in range(len(expected)) if i not in matched], [
+        j for j in range(len(actual)) if j not in owner
+    ]
 
 
-def _compare(out: CaseOutcome, label: str, expected: list[Mapping[str, Any]], actual: list[dict[str, Any]]) -> None:
+def _compare(
+    out: CaseOutcome, label: str, expected: Sequence[Mapping[str, Any]], actual: Sequence[Mapping[str, Any]]
+) -> None:
     miss, extra = _pair(expected, actual)
     for i in miss:
         out.missing.append(label + _fmt(expected[i]))
     for j in extra:
-        out.unexpected.append(label + _fmt({k: v for k, v in actual[j].items() if not k.startswith("_")}))
+        out.unexpected.append(
+            label + _fmt({k: v for k, v in actual[j].items() if not k.startswith("_")})
+        )
 
 
 def run_case(case: Case, packs: PackSet, backend: str = "python") -> CaseOutcome:
@@ -149,13 +174,31 @@ def run_case(case: Case, packs: PackSet, backend: str = "python") -> CaseOutcome
     out.result = result
     _compare(out, "", list(case.expect), [_violation_view(v) for v in result.violations])
     if case.classifications is not None:
-        _compare(out, "classification ", list(case.classifications),
-                 [{"record": c.record.id, "label": c.label, "rule": c.rule} for c in result.classifications])
+        _compare(
+            out,
+            "classification ",
+            list(case.classifications),
+            [
+                {"record": c.record.id, "label": c.label, "rule": c.rule}
+                for c in result.classifications
+            ],
+        )
     if case.candidates is not None:
-        _compare(out, "candidate ", list(case.candidates),
-                 [{"record": c.record.id, "rule": c.rule, "label": c.label} for c in result.candidates])
-    _compare(out, "rejected ", list(case.rejected),
-             [{"type": r.type, "id": r.id, "field": r.field, "_reason": r.reason} for r in result.rejected])
+        _compare(
+            out,
+            "candidate ",
+            list(case.candidates),
+            [{"record": c.record.id, "rule": c.rule, "label": c.label} for c in result.candidates],
+        )
+    _compare(
+        out,
+        "rejected ",
+        list(case.rejected),
+        [
+            {"type": r.type, "id": r.id, "field": r.field, "_reason": r.reason}
+            for r in result.rejected
+        ],
+    )
     out.ok = not out.missing and not out.unexpected
     return out
 
@@ -165,27 +208,47 @@ class _CaseLoader:
         self.smap = smap
         self.diags = diags
 
-    def keys(self, doc: Any, allowed: set[str], required: tuple[str, ...], where: tuple[Any, ...], what: str) -> bool:
+    def keys(
+        self,
+        doc: Any,
+        allowed: set[str],
+        required: tuple[str, ...],
+        where: tuple[Any, ...],
+        what: str,
+    ) -> bool:
         if not isinstance(doc, dict):
-            self.diags.append(Diagnostic(self.smap.span(where), "invalid_case", f"{what} must be a mapping"))
+            self.diags.append(
+                Diagnostic(self.smap.span(where), "invalid_case", f"{what} must be a mapping")
+            )
             return False
         ok = True
         for key in doc:
             if key not in allowed:
-                self.diags.append(Diagnostic(self.smap.key_span((*where, key)), "unknown_key",
-                                             f"unknown key {key!r} in {what}{did_you_mean(str(key), allowed)}"))
+                self.diags.append(
+                    Diagnostic(
+                        self.smap.key_span((*where, key)),
+                        "unknown_key",
+                        f"unknown key {key!r} in {what}{did_you_mean(str(key), allowed)}",
+                    )
+                )
                 ok = False
         for key in required:
             if key not in doc:
-                self.diags.append(Diagnostic(self.smap.span(where), "missing_key", f"{what} needs `{key}`"))
+                self.diags.append(
+                    Diagnostic(self.smap.span(where), "missing_key", f"{what} needs `{key}`")
+                )
                 ok = False
         return ok
 
-    def items(self, doc: Any, allowed: set[str], where: tuple[Any, ...], what: str) -> tuple[Mapping[str, Any], ...] | None:
+    def items(
+        self, doc: Any, allowed: set[str], where: tuple[Any, ...], what: str
+    ) -> tuple[Mapping[str, Any], ...] | None:
         if doc is None:
             return ()
         if not isinstance(doc, list):
-            self.diags.append(Diagnostic(self.smap.span(where), "invalid_case", f"{what} is a list"))
+            self.diags.append(
+                Diagnostic(self.smap.span(where), "invalid_case", f"{what} is a list")
+            )
             return None
         ok = all(self.keys(d, allowed, (), (*where, i), what) for i, d in enumerate(doc))
         return tuple(doc) if ok else None
@@ -206,8 +269,12 @@ def load_cases(file: Path, packs: PackSet, pack_id: str) -> list[Case]:
     if data.get("scope", "file") not in ("pack", "file"):
         diags.append(Diagnostic(smap.span(("scope",)), "invalid_case", "scope is `pack` or `file`"))
     if data.get("scope") != "pack" and sibling.is_file():
-        rule_ids = frozenset(r.meta.id for r in packs.rules if Path(r.meta.span.path).resolve() == sibling.resolve()
-                             or Path(r.meta.span.path).name == sibling.name and r.meta.pack == pack_id)
+        rule_ids = frozenset(
+            r.meta.id
+            for r in packs.rules
+            if Path(r.meta.span.path).resolve() == sibling.resolve()
+            or (Path(r.meta.span.path).name == sibling.name and r.meta.pack == pack_id)
+        )
     cases = []
     names: set[str] = set()
     for i, doc in enumerate(data.get("cases") or []):
@@ -216,28 +283,67 @@ def load_cases(file: Path, packs: PackSet, pack_id: str) -> list[Case]:
             continue
         name = str(doc["name"])
         if name in names:
-            diags.append(Diagnostic(smap.span((*w, "name")), "duplicate_case", f"case name {name!r} repeats"))
+            diags.append(
+                Diagnostic(smap.span((*w, "name")), "duplicate_case", f"case name {name!r} repeats")
+            )
         names.add(name)
         as_of = doc["as_of"]
         if not isinstance(as_of, date):
-            diags.append(Diagnostic(smap.span((*w, "as_of")), "malformed_date", f"as_of {as_of!r} is not a date"))
+            diags.append(
+                Diagnostic(
+                    smap.span((*w, "as_of")), "malformed_date", f"as_of {as_of!r} is not a date"
+                )
+            )
             continue
         facts = doc["facts"] or {}
         if not isinstance(facts, dict):
-            diags.append(Diagnostic(smap.span((*w, "facts")), "invalid_case", "facts: {type: [records]}"))
+            diags.append(
+                Diagnostic(smap.span((*w, "facts")), "invalid_case", "facts: {type: [records]}")
+            )
             continue
         expect = cl.items(doc["expect"], _EXPECT_KEYS, (*w, "expect"), "an expectation")
         for j, e in enumerate(expect or ()):
             for key in ("rule", "status"):
                 if key not in e:
-                    diags.append(Diagnostic(smap.span((*w, "expect", j)), "missing_key", f"an expectation needs `{key}`"))
-        classes = cl.items(doc.get("classifications"), _LABEL_KEYS, (*w, "classifications"), "a classification") if "classifications" in doc else None
-        cands = cl.items(doc.get("candidates"), _LABEL_KEYS, (*w, "candidates"), "a candidate") if "candidates" in doc else None
-        rejected = cl.items(doc.get("rejected"), _REJECT_KEYS, (*w, "rejected"), "a rejected record")
+                    diags.append(
+                        Diagnostic(
+                            smap.span((*w, "expect", j)),
+                            "missing_key",
+                            f"an expectation needs `{key}`",
+                        )
+                    )
+        classes = (
+            cl.items(
+                doc.get("classifications"), _LABEL_KEYS, (*w, "classifications"), "a classification"
+            )
+            if "classifications" in doc
+            else None
+        )
+        cands = (
+            cl.items(doc.get("candidates"), _LABEL_KEYS, (*w, "candidates"), "a candidate")
+            if "candidates" in doc
+            else None
+        )
+        rejected = cl.items(
+            doc.get("rejected"), _REJECT_KEYS, (*w, "rejected"), "a rejected record"
+        )
         if expect is None or rejected is None:
             continue
-        cases.append(Case(name, file, smap.span(w), pack_id, as_of, facts, expect, rule_ids,
-                          classes, cands, rejected))
+        cases.append(
+            Case(
+                name,
+                file,
+                smap.span(w),
+                pack_id,
+                as_of,
+                facts,
+                expect,
+                rule_ids,
+                classes,
+                cands,
+                rejected,
+            )
+        )
     if diags:
         raise PackError(diags)
     return cases
@@ -251,5 +357,3 @@ def iter_cases(*refs: str) -> Iterator[tuple[PackSet, Case]]:
         for file in info.case_files:
             for case in load_cases(file, packs, info.id):
                 yield packs, case
-
-

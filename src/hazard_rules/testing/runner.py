@@ -15,17 +15,20 @@ __all__ = ["available_backends", "run_packs"]
 def available_backends() -> list[str]:
     """``python`` always; ``durable`` when durable-rules can be imported."""
     out = ["python"]
-    try:
-        from hazard_rules.backends.durable import durable_available
+    import importlib
 
-        if durable_available():
-            out.append("durable")
+    try:
+        module = importlib.import_module("hazard_rules.backends.durable")
     except ImportError:
-        pass
+        return out
+    if getattr(module, "durable_available", lambda: False)():
+        out.append("durable")
     return out
 
 
-def run_packs(refs: Sequence[str], backends: Sequence[str] | None, out: TextIO, verbose: bool = False) -> int:
+def run_packs(
+    refs: Sequence[str], backends: Sequence[str] | None, out: TextIO, verbose: bool = False
+) -> int:
     """Run the cases; exit code 0 all passed, 1 a case failed, 2 a pack could not be loaded."""
     chosen = list(backends or available_backends())
     passed = failed = skipped = 0
