@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -20,14 +20,23 @@ BACKENDS = ("python", "durable")
 Facts = Mapping[str, Iterable[Any]] | str | os.PathLike[str]
 
 
-def load_facts(packs: PackSet, facts: Facts, *, encoding: str | None = None) -> FactSet:
-    """Read, coerce and reference-check facts: a mapping ``{type: [records]}`` or an export path."""
+def load_facts(
+    packs: PackSet,
+    facts: Facts,
+    *,
+    encoding: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> FactSet:
+    """Read, coerce and reference-check facts: a mapping ``{type: [records]}`` or an export path.
+
+    ``progress(read, rejected)`` is called every 10,000 rows (the CLI draws it on a terminal).
+    """
     if isinstance(facts, (str, os.PathLike)):
         path = os.fspath(facts)
         sources = read_export(path, packs.schema, encoding=encoding)
         mixed = os.path.isfile(path) and path.lower().endswith(".jsonl")
-        return collect_facts(packs.schema, sources, reject_unknown_types=mixed)
-    return collect_facts(packs.schema, rows_from_mapping(facts))
+        return collect_facts(packs.schema, sources, reject_unknown_types=mixed, progress=progress)
+    return collect_facts(packs.schema, rows_from_mapping(facts), progress=progress)
 
 
 def evaluate(

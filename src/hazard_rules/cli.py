@@ -57,14 +57,43 @@ def _write(text: str, output: str | None, out: TextIO) -> None:
         out.write(text)
 
 
+class _Progress:
+    """Records read, rate and rejected so far, redrawn on one terminal line (never in a pipe)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        import time
+
+        self.stream = stream
+        self.clock = time.monotonic
+        self.start = self.clock()
+        self.shown = False
+
+    def __call__(self, read: int, rejected: int) -> None:
+        rate = read / max(self.clock() - self.start, 1e-9)
+        self.stream.write(f"\rread {read:,} records ({rate:,.0f}/s), rejected {rejected:,} …")
+        self.stream.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     from hazard_rules.api import evaluate
     from hazard_rules.io.writers import format_result
 
+    from hazard_rules.api import load_facts
+
     packs = _packs(args.pack)
+    progress = _Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
+    facts = load_facts(packs, args.export, encoding=args.encoding, progress=progress)
+    if progress is not None:
+        progress.done()
     result = evaluate(
         packs,
-        args.export,
+        facts,
         _as_of(args.as_of),
         backend=args.backend,
         explain=args.explain,

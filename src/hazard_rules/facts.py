@@ -8,7 +8,7 @@ rejected`` holds by construction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,12 +58,17 @@ def rows_from_mapping(facts: Mapping[str, Iterable[Any]]) -> dict[str, Iterable[
 
 
 def collect_facts(
-    schema: Schema, sources: Mapping[str, Iterable[RawRow]], *, reject_unknown_types: bool = False
+    schema: Schema,
+    sources: Mapping[str, Iterable[RawRow]],
+    *,
+    reject_unknown_types: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> FactSet:
     """Coerce, de-duplicate and reference-check every row; see the module docstring.
 
     A type the schema does not know raises :class:`InputError`, or, with
     ``reject_unknown_types`` (rows of a mixed JSONL file), rejects each of its rows.
+    ``progress(read, rejected)`` is called every 10,000 rows and once at the end.
     """
     out = FactSet(records={t: {} for t in schema.order})
     for tname, rows in sources.items():
@@ -103,6 +108,8 @@ def collect_facts(
         headers = coercer.headers
         for _, source, raw in sources[tname]:
             out.read += 1
+            if progress is not None and not out.read % 10_000:
+                progress(out.read, len(out.rejected))
             if isinstance(raw, Unreadable):
                 out.rejected.append(
                     Rejected(
@@ -150,6 +157,8 @@ def collect_facts(
                 continue
             kept[rid_text] = rec
             first_source[rid_text] = source
+    if progress is not None:
+        progress(out.read, len(out.rejected))
     return out
 
 
