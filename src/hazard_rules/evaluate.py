@@ -52,6 +52,7 @@ from hazard_rules.results import (
 __all__ = ["CompiledPack", "compile_pack", "judge"]
 
 Record = Mapping[str, Any]
+_FAR = date(9998, 12, 31)  # an open-ended span: periods stop once their due date is not past
 _OPS: dict[str, Callable[[int, int], bool]] = {
     "lt": lambda a, b: a < b,
     "lte": lambda a, b: a <= b,
@@ -421,7 +422,7 @@ class _Judge:
                     break
             a_from, a_until = self.span_of(rule.subject.type, subj)
             lo = max([*starts, *([a_from] if a_from else [])], default=None)
-            hi = min([*ends, *([a_until] if a_until else [])], default=self.as_of)
+            hi = min([*ends, *([a_until] if a_until else [])], default=_FAR)
             if lo is None:
                 continue  # unbounded start: lint reports it; nothing can be required
             buckets: dict[Period, list[tuple[date, str]]] = defaultdict(list)

@@ -143,6 +143,9 @@ class _Loader:
         p = Path(text)
         if p.name == "pack.yaml":
             p = p.parent
+        elif p.is_file() and p.name.endswith((".rule.yaml", ".cases.yaml")):
+            # a rule or case file: its pack is the nearest folder above it with a pack.yaml
+            p = next((d for d in p.resolve().parents if (d / "pack.yaml").is_file()), p.parent)
         candidates = []
         if near is not None and _PACK_ID.match(text):
             candidates.append(near.parent / text)

@@ -110,6 +110,16 @@ def _table(result: Result, lang: str) -> str:
         out.write("\n")
     else:
         out.write("未发现违规 No violations.\n")
+    explained = [v for v in result.violations if v.explain]
+    if explained:
+        out.write("\n依据 Why each finding (conditions that held ✓ and failed ✗, with the values seen):\n")
+        for v in explained:
+            rec = v.record.id if v.record else ""
+            out.write(f"  {v.subject.id} {v.rule} {rec} {v.status}\n")
+            for e in v.explain or ():
+                mark = "✓" if e.get("held") else "✗"
+                seen = f"  (value: {e['value']})" if "value" in e else ""
+                out.write(f"    {mark} {e['at']}: {e['condition']}{seen}\n")
     if result.classifications:
         out.write(f"\n判定 Classifications ({len(result.classifications)}):\n")
         out.write(
