@@ -58,7 +58,9 @@ GM_SECTORS = frozenset(
         "commerce",
     )
 )
-OTHER_DOMAINS = frozenset(("hazardous_chemicals", "fire", "gas", "special_equipment", "construction"))
+OTHER_DOMAINS = frozenset(
+    ("hazardous_chemicals", "fire", "gas", "special_equipment", "construction")
+)
 TILTING_OR_HOLDING = frozenset(
     ("tilting_melting", "tilting_holding", "tilting_melt_hold", "fixed_melting_with_holding")
 )
@@ -202,7 +204,10 @@ def classify(
             add((rid, "gm-2023.10-1"))
         # 第十一条 粉尘涉爆 — every 工贸 sector
         if h["dust_explosion_risk"] is True:
-            if h["dust_area_in_nonframe_multistorey"] is True or h["gathering_room_in_dust_area"] is True:
+            if (
+                h["dust_area_in_nonframe_multistorey"] is True
+                or h["gathering_room_in_dust_area"] is True
+            ):
                 add((rid, "gm-2023.11-1"))
             if h["metal_dust_positive_pressure"] is True or (
                 h["positive_pressure_dust_conveying"] is True
@@ -228,7 +233,9 @@ def classify(
             if h["ac_area_function"] in AC_AREAS and h["ac_direct_ammonia_evaporation"] is True:
                 add((rid, "gm-2023.12-1"))
             workers = h["quick_freezer_room_workers"]
-            if h["quick_freezer_in_separate_room"] is False or (workers is not None and workers > 9):
+            if h["quick_freezer_in_separate_room"] is False or (
+                workers is not None and workers > 9
+            ):
                 add((rid, "gm-2023.12-2"))
         # 第十三条 有限空间
         if (

@@ -280,7 +280,7 @@ def test_unknown_key_in_pack_yaml(make_pack: Callable[..., Path]):
 @pytest.mark.parametrize(
     ("when", "needle"),
     [
-        ('level: {eq: 3}\n', "3"),
+        ("level: {eq: 3}\n", "3"),
         ("discovered_on: {gt: 5}\n", "5"),
         ('enterprise.high_risk: "yes"\n', '"yes"'),
     ],

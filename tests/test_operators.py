@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ITEM_SCHEMA, rule, write_pack
 
+from conftest import ITEM_SCHEMA, rule, write_pack
 from hazard_rules import PackSet, evaluate, load_packs
 
 AS_OF = date(2030, 1, 1)
@@ -276,9 +276,7 @@ MISSING_CASES = [
     (field, op, operand, missing)
     for field, ops in FITTING.items()
     for op, operand in ops.items()
-    for missing in (
-        [None, "", "   "] if field in TEXT_LIKE else [None, [], "", "  ", ["", "  "]]
-    )
+    for missing in ([None, "", "   "] if field in TEXT_LIKE else [None, [], "", "  ", ["", "  "]])
 ]
 
 

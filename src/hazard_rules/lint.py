@@ -1,6 +1,7 @@
 """``hazard-rules lint``: load-time checks of packs and their case files; with ``strict``,
-authoring checks too (rules without cases, cases that never fire their rule, overlapping
-stricter variants, windows outside the effective span); always: unbounded recurring rules."""
+authoring checks too (rules without cases, cases that never fire their rule, criteria whose
+condition is unsatisfiable or always true, overlapping stricter variants, windows outside the
+effective span); always: unbounded recurring rules."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hazard_rules.errors import Diagnostic, PackError
-from hazard_rules.ir import Recurring
+from hazard_rules.ir import Criterion, Recurring
 from hazard_rules.packs import load_packs
 from hazard_rules.testing.cases import Case, load_cases, run_case
+from hazard_rules.testing.satisfiability import criterion_problems
 
 __all__ = ["lint_packs"]
 
@@ -69,6 +71,14 @@ def lint_packs(refs: Sequence[str | Path], *, strict: bool = False) -> list[Diag
                 out.append(
                     Diagnostic(rule.meta.span, "rule_never_fires", f"no case makes {rid} fire")
                 )
+            if isinstance(rule, Criterion):
+                for problem in criterion_problems(rule, packs.schema):
+                    code = (
+                        "unsatisfiable_criterion"
+                        if problem.startswith("unsatisfiable")
+                        else "always_true_criterion"
+                    )
+                    out.append(Diagnostic(rule.meta.span, code, f"{rid}: {problem}"))
             if isinstance(rule, Recurring):
                 m = rule.meta
                 if (

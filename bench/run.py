@@ -1,0 +1,570 @@
+"""Benchmark of hazard-rules: throughput, memory and scaling, measured in one run.
+
+    python bench/run.py [--sizes 10000,100000,1000000] [--quick] [--data DIR] [--seed 1]
+
+For each size it generates (once, deterministically; kept under ``--data``) a synthetic
+export with ``bench/gen.py``, then measures, on the same files:
+
+* ``hazard-rules check DIR --pack baoshan-2024 --pack gm-2023 --as-of 2026-01-15 --format
+  jsonl -o /dev/null`` in a subprocess: wall time, records/second, peak memory (ru_maxrss of
+  that subprocess alone, through a small wrapper process);
+* a bare ``csv.reader`` pass over the same files (the floor no reader can beat) and the ratio
+  ``check time / csv time``;
+* the time per record relative to the previous size (the scaling figure).
+
+On one size (the largest ≤ 100,000, or ``--criterion-size``) it loads and coerces the records
+once and compares the compiled criterion evaluator (``compile_pack`` + the ``applies``/``when``
+predicates of the 20 rules of ``bench/handwritten.py``) with the hand-written function, in
+records × rules per second, median of 3 — after asserting that both return exactly the same
+(record, rule) pairs, and that these are the classifications ``evaluate`` reports.
+
+It also runs the durable backend (when ``hazard_rules.backends.durable`` imports) and
+``check --jobs 2`` (when the CLI has ``--jobs``), and writes bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import gen  # noqa: E402
+import handwritten  # noqa: E402
+
+AS_OF = date(2026, 1, 15)
+PACKS = ("baoshan-2024", "gm-2023")
+MEMORY_LIMIT = 1_500_000_000  # bytes (1.5 GB, decimal: the stricter reading)
+SCALING_TOLERANCE = 1.15
+CEILING_TARGET = 0.5
+
+# Runs argv[1:] and reports its wall time and its own peak RSS (RUSAGE_CHILDREN of a process
+# that has exactly one child).
+_WRAPPER = (
+    "import resource, subprocess, sys, time\n"
+    "t = time.perf_counter()\n"
+    "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
+    "dt = time.perf_counter() - t\n"
+    "ru = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "sys.stderr.write(p.stderr.decode('utf-8', 'replace')[-2000:])\n"
+    "print(dt, ru.ru_maxrss, p.returncode, ru.ru_utime + ru.ru_stime)\n"
+)
+
+
+# -- data -------------------------------------------------------------------------------------
+
+
+def dataset(root: Path, size: int, seed: int) -> tuple[Path, dict[str, int]]:
+    """The export for ``size`` records (generated once; a marker file holds its row counts)."""
+    folder = root / f"{size}-s{seed}"
+    marker = folder / ".counts.json"
+    if marker.exists():
+        return folder, json.loads(marker.read_text())
+    t = time.perf_counter()
+    counts = gen.generate(folder, size, seed)
+    marker.write_text(json.dumps(counts))
+    print(f"  generated {folder} in {time.perf_counter() - t:.1f}s", flush=True)
+    return folder, counts
+
+
+def csv_floor(folder: Path) -> int:
+    """A bare csv.reader pass over every CSV of the export; returns the rows seen."""
+    n = 0
+    for f in sorted(folder.glob("*.csv")):
+        with f.open(encoding="utf-8-sig", newline="") as fh:
+            for _row in csv.reader(fh):
+                n += 1
+    return n
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    t = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t, out
+
+
+# -- check ------------------------------------------------------------------------------------
+
+
+def run_check(
+    folder: Path, extra: tuple[str, ...] = (), output: str = os.devnull
+) -> dict[str, Any]:
+    argv = [sys.executable, "-m", "hazard_rules", "check", str(folder)]
+    for p in PACKS:
+        argv += ["--pack", p]
+    argv += ["--as-of", AS_OF.isoformat(), "--format", "jsonl", "-o", output, *extra]
+    p = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, *argv], capture_output=True, text=True, check=False
+    )
+    try:
+        dt, rss_kib, rc, cpu = p.stdout.split()
+    except ValueError:
+        raise RuntimeError(f"check wrapper failed: {p.stdout!r} {p.stderr[-2000:]}") from None
+    if int(rc) not in (0, 1):
+        raise RuntimeError(f"check exited {rc}: {p.stderr[-2000:]}")
+    return {"time": float(dt), "rss": int(rss_kib) * 1024, "rc": int(rc), "cpu": float(cpu)}
+
+
+# -- criterion evaluator vs hand-written ------------------------------------------------------
+
+
+def criterion_comparison(folder: Path, repeat: int = 3) -> dict[str, Any]:
+    from hazard_rules import evaluate, load_packs
+    from hazard_rules.api import load_facts
+    from hazard_rules.evaluate import compile_pack
+
+    packs = load_packs(*PACKS)
+    facts = load_facts(packs, folder)
+    idx = facts.records
+    hazards = list(idx["hazard"].values())
+    enterprises = idx["enterprise"]
+    compiled = compile_pack(packs)
+    by_id = {cr.rule.meta.id: cr for cr in compiled.by_type["hazard"]}
+    missing = [r for r in handwritten.RULES if r not in by_id]
+    if missing:
+        raise RuntimeError(f"rules not in the loaded packs: {missing}")
+    chosen = [by_id[r] for r in handwritten.RULES]
+    preds = [
+        (cr.rule.meta.id, cr.rule.meta, cr.preds["applies"], cr.preds["when"]) for cr in chosen
+    ]
+
+    def engine() -> list[tuple[str, str]]:
+        # the per-record path of evaluate._Judge.records/criterion, for these rules only
+        out: list[tuple[str, str]] = []
+        add = out.append
+        as_of = AS_OF
+        for rec in hazards:
+            d = rec["discovered_on"]
+            if d is not None and d > as_of:
+                continue
+            for rid, meta, applies, when in preds:
+                if d is not None and not meta.in_effect(d):
+                    continue
+                if applies(rec, idx) and when(rec, idx):
+                    add((rec["id"], rid))
+        return out
+
+    def hand() -> list[tuple[str, str]]:
+        return handwritten.classify(hazards, enterprises, AS_OF)
+
+    result = evaluate(packs, facts, AS_OF)
+    wanted = set(handwritten.RULES)
+    judged = sorted((c.record.id, c.rule) for c in result.classifications if c.rule in wanted)
+    e_out, h_out = sorted(engine()), sorted(hand())
+    if not (e_out == h_out == judged):
+        only_e = sorted(set(e_out) - set(h_out))[:10]
+        only_h = sorted(set(h_out) - set(e_out))[:10]
+        raise AssertionError(
+            f"hand-written and engine disagree: engine {len(e_out)}, hand {len(h_out)}, "
+            f"evaluate {len(judged)}; only engine {only_e}; only hand {only_h}"
+        )
+    t_e: list[float] = []
+    t_h: list[float] = []
+    for _ in range(repeat):  # interleaved, so a noisy neighbour hits both
+        t_e.append(timed(engine)[0])
+        t_h.append(timed(hand)[0])
+    work = len(hazards) * len(handwritten.RULES)
+    me, mh = statistics.median(t_e), statistics.median(t_h)
+    return {
+        "hazards": len(hazards),
+        "rules": len(handwritten.RULES),
+        "matches": len(h_out),
+        "engine_s": me,
+        "hand_s": mh,
+        "engine_rate": work / me,
+        "hand_rate": work / mh,
+        "ratio": (work / me) / (work / mh),
+        "engine_runs": t_e,
+        "hand_runs": t_h,
+        "read": facts.read,
+        "evaluated": facts.evaluated,
+        "rejected": len(facts.rejected),
+        "violations": len(result.violations),
+        "classifications": len(result.classifications),
+    }
+
+
+# -- durable backend --------------------------------------------------------------------------
+
+_DURABLE = """
+import json, sys, time
+from datetime import date
+from hazard_rules import evaluate, load_packs
+from hazard_rules.api import load_facts
+import hazard_rules.backends.durable  # noqa: F401  (ImportError -> skipped)
+packs = load_packs(*sys.argv[2:])
+facts = load_facts(packs, sys.argv[1])
+as_of = date.fromisoformat("{as_of}")
+t = time.perf_counter(); py = evaluate(packs, facts, as_of); tp = time.perf_counter() - t
+t = time.perf_counter(); du = evaluate(packs, facts, as_of, backend="durable")
+td = time.perf_counter() - t
+key = lambda r: sorted(json.dumps(v.model_dump(mode="json", exclude={{"explain"}}), sort_keys=True)
+                       for v in r.violations)
+cls = lambda r: sorted((c.record.id, c.rule) for c in r.classifications)
+print(json.dumps({{"python_s": tp, "durable_s": td, "records": facts.evaluated,
+                  "same_violations": key(py) == key(du), "same_classifications": cls(py) == cls(du),
+                  "violations": len(du.violations)}}))
+"""
+
+
+def durable_run(folder: Path, timeout: float = 900) -> dict[str, Any]:
+    code = _DURABLE.format(as_of=AS_OF.isoformat())
+    try:
+        p = subprocess.run(
+            [sys.executable, "-c", code, str(folder), *PACKS],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return {"skipped": f"timed out after {timeout:.0f}s"}
+    if p.returncode != 0:
+        last = (p.stderr.strip().splitlines() or ["(no message)"])[-1]
+        return {"skipped": last[:300]}
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def jobs_supported() -> bool:
+    p = subprocess.run(
+        [sys.executable, "-m", "hazard_rules", "check", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return "--jobs" in p.stdout
+
+
+def jobs_run(folder: Path, tmp: Path) -> dict[str, Any]:
+    one = run_check(folder, (), str(tmp / "jobs1.jsonl"))
+    two = run_check(folder, ("--jobs", "2"), str(tmp / "jobs2.jsonl"))
+    same = (tmp / "jobs1.jsonl").read_bytes() == (tmp / "jobs2.jsonl").read_bytes()
+    return {
+        "t1": one["time"],
+        "t2": two["time"],
+        "speedup": one["time"] / two["time"],
+        "same": same,
+    }
+
+
+# -- report -----------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "?"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+                break
+    except OSError:
+        pass
+
+    def ver(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    return {
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "ram": ram,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "hazard-rules": ver("hazard-rules"),
+        "pydantic": ver("pydantic"),
+        "durable-rules": ver("durable-rules"),
+    }
+
+
+def fmt_int(n: float) -> str:
+    return f"{n:,.0f}"
+
+
+def write_results(
+    path: Path,
+    m: dict[str, str],
+    rows: list[dict[str, Any]],
+    crit: dict[str, Any] | None,
+    durable: dict[str, Any] | None,
+    jobs: dict[str, Any] | None,
+    args: argparse.Namespace,
+) -> list[str]:
+    lines: list[str] = []
+    w = lines.append
+    now = datetime.now(timezone.utc).astimezone()
+    w("# Benchmark results")
+    w("")
+    w(
+        f"Written by `python bench/run.py --sizes {args.sizes}{' --quick' if args.quick else ''}` "
+        f"on {now:%Y-%m-%d %H:%M %Z}. Data: `bench/gen.py --seed {args.seed}`; packs "
+        f"{' + '.join(PACKS)}; as-of {AS_OF}. Every figure below is from this one run; nothing is "
+        "rounded in a target's favour."
+    )
+    w("")
+    w("## Machine")
+    w("")
+    w("| | |")
+    w("|---|---|")
+    w(f"| CPUs (nproc) | {m['nproc']} |")
+    w(f"| CPU model | {m['cpu']} |")
+    w(f"| RAM | {m['ram']} |")
+    w(f"| OS | {m['os']} |")
+    w(f"| Python | {m['python']} |")
+    w(f"| hazard-rules | {m['hazard-rules']} |")
+    w(f"| pydantic | {m['pydantic']} |")
+    w(f"| durable-rules | {m['durable-rules']} |")
+    w(f"| date | {now:%Y-%m-%d} |")
+    w("")
+    w("## `hazard-rules check` (read, coerce, evaluate, write JSONL)")
+    w("")
+    w(
+        "| records | hazards | check wall time (s) | runs | records/s | check CPU time (s) "
+        "| peak RSS (MiB) | csv.reader pass (s) | check ÷ csv.reader | time/record vs previous size "
+        "(wall; CPU) |"
+    )
+    w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        scale = "—"
+        if r.get("scale") is not None:
+            scale = f"{r['scale']:.3f}×; {r['cpu_scale']:.3f}×"
+        w(
+            f"| {fmt_int(r['records'])} | {fmt_int(r['hazards'])} | {r['time']:.2f} | {r['runs']} "
+            f"| {fmt_int(r['rate'])} | {r['cpu']:.2f} | {r['rss'] / 2**20:.0f} | {r['csv']:.3f} "
+            f"| {r['vs_csv']:.1f}× | {scale} |"
+        )
+    w("")
+    w(
+        "check time: median of the runs (wall clock of the subprocess, including interpreter start "
+        "and pack loading, ~0.5 s). CPU time: user + sys of the check process, the figure least "
+        "moved by other jobs on this shared 2-core machine. Peak RSS: ru_maxrss of the check "
+        "process alone."
+    )
+    w("")
+    if crit:
+        w("## Criterion evaluator vs hand-written Python")
+        w("")
+        w(
+            f"{crit['hazards']:,} coerced hazard records of the {crit['size']:,}-record export × "
+            f"{crit['rules']} gm-2023 criterion rules (`bench/handwritten.py`); both returned the same "
+            f"{crit['matches']:,} (record, rule) pairs, equal to the classifications `evaluate` reports "
+            "for these rules. Median of 3, interleaved."
+        )
+        w("")
+        w("| evaluator | time (s) | records × rules / s | ratio |")
+        w("|---|---:|---:|---:|")
+        w(f"| hand-written function | {crit['hand_s']:.3f} | {fmt_int(crit['hand_rate'])} | 1 |")
+        w(
+            f"| compiled criterion evaluator (closures) | {crit['engine_s']:.3f} "
+            f"| {fmt_int(crit['engine_rate'])} | {crit['ratio']:.3f} |"
+        )
+        w("")
+        w(
+            f"Same export through `load_facts` + `evaluate`: read {crit['read']:,}, evaluated "
+            f"{crit['evaluated']:,}, rejected {crit['rejected']:,}; {crit['violations']:,} violations, "
+            f"{crit['classifications']:,} classifications."
+        )
+        w("")
+    w("## Durable backend")
+    w("")
+    if durable is None:
+        w("Not run.")
+    elif "skipped" in durable:
+        w(f"Skipped: {durable['skipped']}")
+    else:
+        w(
+            f"On the {durable['size']:,}-record export ({durable['records']:,} records evaluated): python "
+            f"backend {durable['python_s']:.2f} s, durable backend {durable['durable_s']:.2f} s "
+            f"(ratio {durable['python_s'] / durable['durable_s']:.3f}); same violations: "
+            f"{durable['same_violations']}; same classifications: {durable['same_classifications']}."
+        )
+    w("")
+    w("## Parallel `--jobs 2`")
+    w("")
+    if jobs is None:
+        w("Not measured: `hazard-rules check` has no `--jobs` option yet.")
+    else:
+        w(
+            f"On the {jobs['size']:,}-record export: 1 job {jobs['t1']:.2f} s, `--jobs 2` {jobs['t2']:.2f} s, "
+            f"speed-up {jobs['speedup']:.2f}×; byte-identical output: {jobs['same']}."
+        )
+    w("")
+    w("## Targets (issue 8, item 5)")
+    w("")
+    w("| target | figure | status |")
+    w("|---|---|---|")
+    verdicts: list[str] = []
+    if crit:
+        ok = crit["ratio"] >= CEILING_TARGET
+        w(
+            f"| criterion evaluator ≥ {CEILING_TARGET}× the hand-written function | {crit['ratio']:.3f}× "
+            f"| {'met' if ok else '**NOT met**'} |"
+        )
+        verdicts.append(f"ceiling ratio {crit['ratio']:.3f} {'met' if ok else 'NOT met'}")
+    else:
+        w(
+            "| criterion evaluator ≥ 0.5× the hand-written function | not measured | **NOT measured** |"
+        )
+    big = [r for r in rows if r["records"] >= 1_000_000]
+    if big:
+        r = big[0]
+        ok = r["rss"] < MEMORY_LIMIT
+        w(
+            f"| 1,000,000 records, peak memory < 1.5 GB | {r['rss'] / 1e9:.3f} GB "
+            f"({r['rss'] / 2**20:.0f} MiB) | {'met' if ok else '**NOT met**'} |"
+        )
+        verdicts.append(f"1M memory {r['rss'] / 1e9:.3f} GB {'met' if ok else 'NOT met'}")
+    else:
+        w(
+            "| 1,000,000 records, peak memory < 1.5 GB | not measured in this run | **NOT measured** |"
+        )
+    scales = [r for r in rows if r.get("scale") is not None]
+    if scales:
+        worst = max(r["scale"] for r in scales)
+        ok = worst <= SCALING_TOLERANCE
+        figs = ", ".join(
+            f"{p['records']:,}→{r['records']:,}: {r['scale']:.3f}× wall ({r['cpu_scale']:.3f}× CPU)"
+            for p, r in itertools.pairwise(rows)
+        )
+        w(
+            f"| doubling the records at most doubles the time (time/record ≤ {SCALING_TOLERANCE}× the "
+            f"smaller size's) | {figs} | {'met' if ok else '**NOT met**'} |"
+        )
+        verdicts.append(f"scaling worst {worst:.3f} {'met' if ok else 'NOT met'}")
+    else:
+        w("| doubling the records at most doubles the time | needs two sizes | **NOT measured** |")
+    w("")
+    w(
+        "Scaling is measured over ×10 steps (10k → 100k → 1M), a stricter test than doubling: the "
+        "time per record at the larger size must stay within +15 % of the smaller size's."
+    )
+    w("")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return verdicts
+
+
+# -- main -------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="hazard-rules benchmark; writes bench/RESULTS.md")
+    ap.add_argument(
+        "--sizes", default=None, help="comma-separated record counts (default 10000,100000,1000000)"
+    )
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="sizes 10000,100000 (unless --sizes), one check run each",
+    )
+    ap.add_argument(
+        "--data", type=Path, default=HERE / "data", help="where generated exports are kept"
+    )
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--criterion-size", type=int, default=None, help="export used for the ceiling ratio"
+    )
+    ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    ap.add_argument("--no-durable", action="store_true")
+    args = ap.parse_args(argv)
+    if args.sizes is None:
+        args.sizes = "10000,100000" if args.quick else "10000,100000,1000000"
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    args.data.mkdir(parents=True, exist_ok=True)
+    m = machine()
+    print(f"machine: {m}", flush=True)
+
+    rows: list[dict[str, Any]] = []
+    folders: dict[int, Path] = {}
+    for size in sizes:
+        print(f"[{size:,}] data", flush=True)
+        folder, counts = dataset(args.data, size, args.seed)
+        folders[size] = folder
+        records = sum(counts.values())
+        t_csv = statistics.median(timed(lambda f=folder: csv_floor(f))[0] for _ in range(3))
+        runs = 1 if args.quick or size > 200_000 else 3
+        checks = []
+        for i in range(runs):
+            c = run_check(folder)
+            print(
+                f"[{size:,}] check run {i + 1}: {c['time']:.2f}s, {c['rss'] / 2**20:.0f} MiB",
+                flush=True,
+            )
+            checks.append(c)
+        t = statistics.median(c["time"] for c in checks)
+        cpu = statistics.median(c["cpu"] for c in checks)
+        row = {
+            "cpu": cpu,
+            "records": records,
+            "hazards": counts.get("hazard", 0),
+            "time": t,
+            "runs": runs,
+            "rate": records / t,
+            "rss": max(c["rss"] for c in checks),
+            "csv": t_csv,
+            "vs_csv": t / t_csv,
+            "scale": None,
+        }
+        if rows:
+            prev = rows[-1]
+            row["scale"] = (t / records) / (prev["time"] / prev["records"])
+            row["cpu_scale"] = (cpu / records) / (prev["cpu"] / prev["records"])
+        rows.append(row)
+
+    crit = None
+    csize = args.criterion_size or max([s for s in sizes if s <= 100_000] or [sizes[0]])
+    cfolder, _ = dataset(args.data, csize, args.seed)
+    print(f"[{csize:,}] criterion evaluator vs hand-written", flush=True)
+    crit = criterion_comparison(cfolder)
+    crit["size"] = csize
+    print(
+        f"  ratio {crit['ratio']:.3f} (engine {crit['engine_rate']:,.0f}, hand {crit['hand_rate']:,.0f} "
+        "records×rules/s)",
+        flush=True,
+    )
+
+    durable = None
+    if not args.no_durable:
+        dsize = sizes[0]
+        print(f"[{dsize:,}] durable backend", flush=True)
+        durable = durable_run(folders[dsize])
+        durable["size"] = dsize
+        print(f"  {durable}", flush=True)
+
+    jobs = None
+    if jobs_supported():
+        print(f"[{csize:,}] --jobs 2", flush=True)
+        jobs = jobs_run(cfolder, args.data)
+        jobs["size"] = csize
+
+    raw = {"machine": m, "rows": rows, "criterion": crit, "durable": durable, "jobs": jobs}
+    (args.data / "last-run.json").write_text(json.dumps(raw, indent=1, default=str))
+    verdicts = write_results(args.results, m, rows, crit, durable, jobs, args)
+    print(f"wrote {args.results}: " + "; ".join(verdicts), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
