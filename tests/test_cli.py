@@ -459,3 +459,18 @@ def test_test_command_reports_a_failing_case(make_pack: Callable[..., Path], run
     code, out, _ = run_main("test", str(folder), "--backend", "python")
     assert code == 1
     assert out.splitlines()[-1] == "1 passed, 1 failed"
+
+
+def test_default_as_of_is_today_in_shanghai(run_main: Main):
+    from datetime import datetime
+
+    from dateutil import tz
+
+    shanghai = tz.gettz("Asia/Shanghai")
+    before = datetime.now(shanghai).date()
+    code, out, _ = run_main(
+        "check", "examples/export", "--pack", "baoshan-2024", "--format", "json"
+    )
+    after = datetime.now(shanghai).date()
+    assert code in (0, 1)
+    assert Result.model_validate_json(out).as_of in {before, after}

@@ -38,9 +38,7 @@ def test_cases_pass_and_a_node_id_selects_one(pytester: pytest.Pytester) -> None
     pack = _copy_example(pytester.path) / "acme-hotwork"
     result = pytester.runpytest(*QUIET, str(pack))
     result.assert_outcomes(passed=7 * len(available_backends()))
-    one = pytester.runpytest(
-        *QUIET, f"{pack / 'welding.cases.yaml'}::49千克：不构成[python]"
-    )
+    one = pytester.runpytest(*QUIET, f"{pack / 'welding.cases.yaml'}::49千克：不构成[python]")
     one.assert_outcomes(passed=1)
 
 
@@ -111,7 +109,5 @@ def test_marked_duplicates_are_deselected(pytester: pytest.Pytester) -> None:
     )
     alone = pytester.runpytest(*QUIET, "test_dupe.py")
     alone.assert_outcomes(passed=7)
-    both = pytester.runpytest(
-        *QUIET, "test_dupe.py", str(pack), "--hazard-rules-backend", "python"
-    )
+    both = pytester.runpytest(*QUIET, "test_dupe.py", str(pack), "--hazard-rules-backend", "python")
     both.assert_outcomes(passed=7, deselected=7)

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from hazard_rules import evaluate, load_packs
 from hazard_rules.ir import Criterion, Leaf

@@ -1127,3 +1127,79 @@ def test_example_export_result_is_independent_of_record_order(
         (r.type, r.id, r.field) for r in b.rejected
     )
     assert len(a.violations) == 22
+
+
+def site(sid: str, eid: str, **kw: Any) -> dict[str, Any]:
+    return {
+        "id": sid,
+        "enterprise_id": eid,
+        "name": f"{sid}场所",
+        "category": "fuel_station",
+        "operation": "self_operated",
+        **kw,
+    }
+
+
+SITE_YEARLY = rule(
+    "t.site",
+    "recurring",
+    subject={"type": "site"},
+    evidence={"type": "inspection", "via": "site_id", "date": "held_on"},
+    every="year",
+    window={"from": d("2024-01-01"), "until": d("2025-12-31")},
+)
+
+
+def test_site_span_comes_from_its_own_fields_only(run: Run):
+    """SPEC §3.4.2: a site does not inherit its enterprise's active span."""
+    facts = {
+        "enterprise": [ent("E1", active_until="2024-06-30")],
+        "site": [site("S1", "E1"), site("S2", "E1", active_from="2024-07-01")],
+    }
+    assert run([SITE_YEARLY], facts, "2026-01-15") == [
+        ("t.site", "S1", "2024", "2024-12-31", None, "missing"),
+        ("t.site", "S1", "2025", "2025-12-31", None, "missing"),
+        ("t.site", "S2", "2025", "2025-12-31", None, "missing"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("effective", "expected"),
+    [
+        ({"from": d("2024-01-01")}, [(L, "E1", None, "2024-12-31", "H1", "overdue")]),
+        ({"from": d("2025-01-01")}, []),
+        ({"until": d("2024-12-30")}, []),
+        ({"until": d("2024-12-31")}, [(L, "E1", None, "2024-12-31", "H1", "overdue")]),
+    ],
+)
+def test_check_effective_span_governs_its_due_date(
+    run: Run, effective: dict[str, date], expected: list[Any]
+):
+    rules = [{**CHECK_FIXED, "effective": effective}]
+    facts = {"enterprise": [ent("E1")], "hazard": [hazard("H1", "E1", "2023-10-01")]}
+    assert run(rules, facts, "2025-06-01") == expected
+
+
+@pytest.mark.parametrize(
+    ("compare", "expected"),
+    [
+        # the later period is judged, whichever side of the comparison it is on
+        (
+            {"period": 2024, "to": 2025, "op": "gte"},
+            [(T, "E1", "2025", "2025-12-31", None, "exceeded")],
+        ),
+        (
+            {"period": 2025, "to": 2024, "op": "lte"},
+            [(T, "E1", "2025", "2025-12-31", None, "exceeded")],
+        ),
+    ],
+)
+def test_trend_finding_names_the_later_period(
+    run: Run, compare: dict[str, Any], expected: list[Any]
+):
+    rules = [{**TREND, "compare": compare}]
+    facts = {
+        "enterprise": [ent("E1")],
+        "hazard": [hazard("H1", "E1", "2025-05-01", "major")],
+    }
+    assert run(rules, facts, "2026-01-02") == expected

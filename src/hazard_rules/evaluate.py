@@ -21,10 +21,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from hazard_rules.backends.codegen import Classifier, compile_classifier
 from hazard_rules.backends.python import Index, Predicate, compile_condition
 from hazard_rules.facts import FactSet
 from hazard_rules.ir import (
@@ -79,6 +80,10 @@ class CompiledPack:
     packs: PackSet
     by_type: Mapping[str, tuple[CompiledRule, ...]]  # criterion and check rules per record type
     timed: tuple[CompiledRule, ...]
+    # per record type: one generated function judging all its criteria, and those criteria
+    classifiers: Mapping[str, tuple[Classifier, tuple[CompiledRule, ...]]] = field(
+        default_factory=dict
+    )
 
 
 def _compile_rule(rule: Rule) -> CompiledRule:
@@ -112,7 +117,16 @@ def compile_pack(packs: PackSet) -> CompiledPack:
             by_type[rule.type].append(c)
         else:
             timed.append(c)
-    out = CompiledPack(packs, {t: tuple(v) for t, v in by_type.items()}, tuple(timed))
+    classifiers = {}
+    for tname, rules in by_type.items():
+        crit = tuple(r for r in rules if isinstance(r.rule, Criterion))
+        if crit:
+            fn = compile_classifier(
+                [r.rule for r in crit if isinstance(r.rule, Criterion)],
+                packs.schema.types[tname].date_field,
+            )
+            classifiers[tname] = (fn, crit)
+    out = CompiledPack(packs, {t: tuple(v) for t, v in by_type.items()}, tuple(timed), classifiers)
     packs._cache["python"] = out
     return out
 
@@ -236,66 +250,87 @@ class _Judge:
     def records(self) -> list[RecordRef] | None:
         unmapped: list[RecordRef] = []
         for tname, rules in self.c.by_type.items():
-            criteria = [r for r in rules if isinstance(r.rule, Criterion)]
+            checks = [(cr, cr.rule) for cr in rules if isinstance(cr.rule, Check)]
+            # the generated classifier when there is one; else the predicates one by one
+            # (a backend that swaps predicates, such as durable, builds no classifier)
+            classify, criteria = self.c.classifiers.get(tname, (None, ()))
+            reference = [(cr, cr.rule) for cr in rules if isinstance(cr.rule, Criterion)]
             for rec in self.idx.get(tname, {}).values():
                 if not self.exists(tname, rec):
                     continue
-                mapped = False
-                for cr in rules:
-                    rule = cr.rule
-                    if isinstance(rule, Criterion):
-                        mapped |= self.criterion(cr, rule, tname, rec)
-                    elif isinstance(rule, Check):
-                        self.check(cr, rule, tname, rec)
-                if criteria and not mapped:
-                    unmapped.append(RecordRef(type=tname, id=rec["id"]))
+                if classify is not None:
+                    proven, leads = classify(rec, self.idx)
+                    for i in proven:
+                        self.classified(criteria[i], tname, rec)
+                    for i in leads:
+                        self.candidate(criteria[i], tname, rec)
+                    if not proven and not leads:
+                        unmapped.append(RecordRef(type=tname, id=rec["id"]))
+                elif reference:
+                    mapped = False
+                    for cr, crit in reference:
+                        mapped |= self.criterion(cr, crit, tname, rec)
+                    if not mapped:
+                        unmapped.append(RecordRef(type=tname, id=rec["id"]))
+                for cr, rule in checks:
+                    self.check(cr, rule, tname, rec)
         return unmapped
 
     def criterion(self, cr: CompiledRule, rule: Criterion, tname: str, rec: Record) -> bool:
+        """The reference path (closures): judge one criterion on one record; True if mapped."""
         day = self.own_date(tname, rec)
         if day is not None and not rule.meta.in_effect(day):
             return False
         if not cr.preds["applies"](rec, self.idx):
             return False
+        if cr.preds["when"](rec, self.idx):
+            self.classified(cr, tname, rec)
+            return True
+        text = rec.get(rule.hint_field) if rule.hint_field else None
+        if isinstance(text, str) and any(h.search(text) for h in cr.hints):
+            self.candidate(cr, tname, rec)
+            return True
+        return False
+
+    def classified(self, cr: CompiledRule, tname: str, rec: Record) -> None:
+        rule = cr.rule
+        assert isinstance(rule, Criterion)
         ref = RecordRef(type=tname, id=rec["id"])
         subject = self.subject_of(tname, rec)
-        if cr.preds["when"](rec, self.idx):
-            self.classifications.append(
-                Classification(
-                    record=ref,
-                    subject=subject,
-                    label=rule.label,
-                    rule=rule.meta.id,
-                    cite=rule.meta.cite,
-                )
+        self.classifications.append(
+            Classification(
+                record=ref,
+                subject=subject,
+                label=rule.label,
+                rule=rule.meta.id,
+                cite=rule.meta.cite,
             )
-            if rule.declared is not None and rec.get(rule.declared) != rule.label:
-                self.add(
-                    rule.meta,
-                    "misclassified",
-                    subject,
-                    record=ref,
-                    rec=rec,
-                    extra={"label": rule.label, "declared": rec.get(rule.declared)},
-                    trace=self.trace(cr, rec, tname),
-                )
-            return True
-        if cr.hints and rule.hint_field:
-            text = rec.get(rule.hint_field)
-            if isinstance(text, str):
-                hits = [h.pattern for h in cr.hints if h.search(text)]
-                if hits:
-                    self.candidates.append(
-                        Candidate(
-                            record=ref,
-                            subject=subject,
-                            rule=rule.meta.id,
-                            cite=rule.meta.cite,
-                            hints=hits,
-                        )
-                    )
-                    return True
-        return False
+        )
+        if rule.declared is not None and rec.get(rule.declared) != rule.label:
+            self.add(
+                rule.meta,
+                "misclassified",
+                subject,
+                record=ref,
+                rec=rec,
+                extra={"label": rule.label, "declared": rec.get(rule.declared)},
+                trace=self.trace(cr, rec, tname),
+            )
+
+    def candidate(self, cr: CompiledRule, tname: str, rec: Record) -> None:
+        rule = cr.rule
+        assert isinstance(rule, Criterion)
+        text = rec.get(rule.hint_field) if rule.hint_field else None
+        hits = [h.pattern for h in cr.hints if isinstance(text, str) and h.search(text)]
+        self.candidates.append(
+            Candidate(
+                record=RecordRef(type=tname, id=rec["id"]),
+                subject=self.subject_of(tname, rec),
+                rule=rule.meta.id,
+                cite=rule.meta.cite,
+                hints=hits,
+            )
+        )
 
     def check(self, cr: CompiledRule, rule: Check, tname: str, rec: Record) -> None:
         if not cr.preds["where"](rec, self.idx):

@@ -305,9 +305,7 @@ class ConditionCompiler:
             return _and(has(c) for c in const)
         if op in ("contains", "matches"):
             if negate:
-                raise Refused(
-                    f"`not` over {where}: durable has no negated regular expression"
-                )
+                raise Refused(f"`not` over {where}: durable has no negated regular expression")
             if op == "contains":
                 lits: list[str] | None = [str(const)]
             else:
@@ -342,7 +340,11 @@ class ConditionCompiler:
         if op == "contains" and leaf.path.field.is_list:
             if negate:
                 return _or(
-                    [here_missing, there_missing, ("leaf", {"$iall": {s: {"$neq": {"$i": {"$m": o}}}}})]
+                    [
+                        here_missing,
+                        there_missing,
+                        ("leaf", {"$iall": {s: {"$neq": {"$i": {"$m": o}}}}}),
+                    ]
                 )
             return _and([there, ("leaf", {"$iany": {s: {"$i": {"$m": o}}}})])
         raise Refused(f"{where} {{ref: {leaf.operand.path.text}}}: no durable form")
@@ -381,9 +383,7 @@ def _json(e: Expr) -> dict[str, Any]:
         return dict(e[1])
     kids = [_json(c) for c in e[1]]
     while len(kids) > MAX_CHILDREN:  # nest oversized nodes (costs nodes, counted afterwards)
-        kids = [
-            {"$" + e[0]: kids[i : i + MAX_CHILDREN]} for i in range(0, len(kids), MAX_CHILDREN)
-        ]
+        kids = [{"$" + e[0]: kids[i : i + MAX_CHILDREN]} for i in range(0, len(kids), MAX_CHILDREN)]
     return {"$" + e[0]: kids}
 
 
@@ -640,9 +640,9 @@ class DurableEngine:
             self._errors.clear()
             raise BackendError(f"a durable action failed: {first!r}") from first
 
-    def facts(self, tp: TypePlan, records: Iterable[Mapping[str, Any]], idx: Index) -> Iterator[
-        tuple[str, dict[str, Any]]
-    ]:
+    def facts(
+        self, tp: TypePlan, records: Iterable[Mapping[str, Any]], idx: Index
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
         """Normalised facts ``(record id, fact)`` for records of ``tp.type``."""
         getters = [(slot, path.field, compile_getter(path)) for slot, path in tp.slots]
         for rec in records:

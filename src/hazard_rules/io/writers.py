@@ -112,7 +112,9 @@ def _table(result: Result, lang: str) -> str:
         out.write("未发现违规 No violations.\n")
     explained = [v for v in result.violations if v.explain]
     if explained:
-        out.write("\n依据 Why each finding (conditions that held ✓ and failed ✗, with the values seen):\n")
+        out.write(
+            "\n依据 Why each finding (conditions that held ✓ and failed ✗, with the values seen):\n"
+        )
         for v in explained:
             rec = v.record.id if v.record else ""
             out.write(f"  {v.subject.id} {v.rule} {rec} {v.status}\n")

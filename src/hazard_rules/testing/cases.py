@@ -149,7 +149,10 @@ def _pair(
 
 
 def _compare(
-    out: CaseOutcome, label: str, expected: Sequence[Mapping[str, Any]], actual: Sequence[Mapping[str, Any]]
+    out: CaseOutcome,
+    label: str,
+    expected: Sequence[Mapping[str, Any]],
+    actual: Sequence[Mapping[str, Any]],
 ) -> None:
     miss, extra = _pair(expected, actual)
     for i in miss:

@@ -96,9 +96,7 @@ def default_settings(max_examples: int = 25, **kwargs: Any) -> settings:
 def _types_read(packs: PackSet) -> list[str]:
     out: set[str] = set()
     for r in packs.rules:
-        if isinstance(r, Criterion):
-            out.add(r.type)
-        elif hasattr(r, "type"):
+        if isinstance(r, Criterion) or hasattr(r, "type"):
             out.add(r.type)
         for attr in ("subject", "evidence", "count"):
             spec = getattr(r, attr, None)
@@ -121,9 +119,7 @@ def _effective_day(rule: Rule) -> date:
     return date(2024, 1, 1)
 
 
-def _criterion_witness(
-    rule: Criterion, schema: Schema, fire: bool
-) -> tuple[Witness | None, bool]:
+def _criterion_witness(rule: Criterion, schema: Schema, fire: bool) -> tuple[Witness | None, bool]:
     span = rule.meta.span
     when: Condition = rule.when if fire else NotOf(rule.when, span)
     cond: Condition = AllOf((rule.applies, when), span) if rule.applies else when
@@ -266,7 +262,9 @@ class _Suite:
 
             before, after = bad(self.run(facts, as_of)), bad(self.run(more, as_of))
             added = after - before
-            assert not added, f"adding evidence added findings of {rule.meta.id}: {sorted(map(str, added))}"
+            assert not added, (
+                f"adding evidence added findings of {rule.meta.id}: {sorted(map(str, added))}"
+            )
 
         evidence_monotone()
 
@@ -358,4 +356,6 @@ def check_invariants(
             check(s)
         except AssertionError as exc:
             notes = "\n".join(getattr(exc, "__notes__", []))
-            raise InvariantError(f"{label}: invariant {name} does not hold: {exc}\n{notes}") from exc
+            raise InvariantError(
+                f"{label}: invariant {name} does not hold: {exc}\n{notes}"
+            ) from exc

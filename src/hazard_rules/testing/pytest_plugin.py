@@ -203,10 +203,14 @@ def pytest_collection_modifyitems(
     dropped: list[pytest.Item] = []
     for item in items:
         mark = item.get_closest_marker("hazard_rules_case")
-        if mark is not None and not isinstance(item, CaseItem) and len(mark.args) >= 2:
-            if _key(str(mark.args[0]), str(mark.args[1])) in seen:
-                dropped.append(item)
-                continue
+        if (
+            mark is not None
+            and not isinstance(item, CaseItem)
+            and len(mark.args) >= 2
+            and _key(str(mark.args[0]), str(mark.args[1])) in seen
+        ):
+            dropped.append(item)
+            continue
         keep.append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)

@@ -410,9 +410,7 @@ class Search:
     every candidate combination was tried (so that finding nothing is a real answer).
     """
 
-    def __init__(
-        self, cond: Condition, *, budget: int = 20_000, zone: Any = None
-    ) -> None:
+    def __init__(self, cond: Condition, *, budget: int = 20_000, zone: Any = None) -> None:
         self.cond = cond
         self.cands = candidate_values(cond, zone=zone)
         self.budget = budget
@@ -462,9 +460,7 @@ class Search:
                 for combo in itertools.combinations(items, k):
                     yield from self._all(combo, False, asg)
 
-    def _all(
-        self, items: Sequence[Condition], want: bool, asg: Assignment
-    ) -> Iterator[Assignment]:
+    def _all(self, items: Sequence[Condition], want: bool, asg: Assignment) -> Iterator[Assignment]:
         if not items:
             yield asg
             return
@@ -473,9 +469,7 @@ class Search:
             if not self._tick():
                 return
 
-    def _any(
-        self, items: Sequence[Condition], want: bool, asg: Assignment
-    ) -> Iterator[Assignment]:
+    def _any(self, items: Sequence[Condition], want: bool, asg: Assignment) -> Iterator[Assignment]:
         for item in items:
             yield from self._solve(item, want, asg)
 
@@ -563,7 +557,7 @@ def build_witness(
         made[steps] = rec
         if steps:
             b.related.setdefault(tname, []).append(rec)
-    record = made.get((), None)
+    record = made.get(())
     if record is None:  # pragma: no cover - the root chain always exists
         record = b.new(root, {})
     return Witness(root, record, b.related, dict(asg))

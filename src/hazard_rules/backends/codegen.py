@@ -1,0 +1,190 @@
+"""Criteria compiled to straight-line Python: one function per record type that runs every
+criterion of that type over one record — the shape of a hand-written classifier.
+
+Safety: the generated source is built only from this module's own templates and generated
+names (``_k0``, ``_c1``, ``_v2`` …). Every field name and every literal from a rule file is
+bound as a constant in the function's namespace, never spliced into the source, so no text
+from a rule file or a record can become code; ``tests/test_codegen.py`` proves a hostile
+rule string stays inert. Semantics are those of :mod:`hazard_rules.backends.python` (the
+closures remain the reference; the bundled cases and a differential test hold them equal).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from hazard_rules.backends.python import Index
+from hazard_rules.ir import (
+    AllOf,
+    AnyOf,
+    AtLeast,
+    Condition,
+    Const,
+    Criterion,
+    FieldRef,
+    Leaf,
+    NotOf,
+)
+
+__all__ = ["Classifier", "compile_classifier"]
+
+# classifier(record, index) -> (indexes of criteria proven, indexes of hint candidates)
+Classifier = Callable[[Mapping[str, Any], Index], tuple[list[int], list[int]]]
+_EMPTY: Mapping[str, Any] = {}
+_CMP = {"eq": "==", "ne": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
+
+
+def _local(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
+
+
+class _Gen:
+    def __init__(self) -> None:
+        self.ns: dict[str, Any] = {"_EMPTY": _EMPTY, "_local": _local}
+        self.consts: dict[int, str] = {}
+        self.keys: dict[str, str] = {}
+        self.chains: dict[tuple[str, ...], str] = {}
+        self.prelude: list[str] = []
+        self.tables: dict[str, str] = {}
+        self.n = 0
+
+    def name(self, prefix: str) -> str:
+        self.n += 1
+        return f"_{prefix}{self.n}"
+
+    def const(self, value: Any) -> str:
+        key = id(value)
+        if key not in self.consts:
+            nm = self.name("c")
+            self.ns[nm] = value
+            self.consts[key] = nm
+        return self.consts[key]
+
+    def key(self, field: str) -> str:
+        if field not in self.keys:
+            nm = self.name("k")
+            self.ns[nm] = field
+            self.keys[field] = nm
+        return self.keys[field]
+
+    def table(self, tname: str) -> str:
+        if tname not in self.tables:
+            nm = self.name("t")
+            self.tables[tname] = nm
+            self.prelude.insert(0, f"{nm} = idx.get({self.const(tname)}, _EMPTY)")
+        return self.tables[tname]
+
+    def record_of(self, steps: Sequence[tuple[str, str]]) -> str:
+        """The variable holding the record reached through ``steps`` (``_EMPTY`` if none)."""
+        if not steps:
+            return "rec"
+        chain = tuple(f"{f}>{t}" for f, t in steps)
+        if chain not in self.chains:
+            parent = self.record_of(steps[:-1])
+            field, target = steps[-1]
+            nm = self.name("r")
+            self.prelude.append(
+                f"{nm} = {self.table(target)}.get({parent}.get({self.key(field)}), _EMPTY)"
+            )
+            self.chains[chain] = nm
+        return self.chains[chain]
+
+    def value(self, leaf_path: Any) -> str:
+        holder = self.record_of([(s.field, s.target) for s in leaf_path.steps])
+        return f"{holder}.get({self.key(leaf_path.field.name)})"
+
+    def cond(self, c: Condition) -> str:
+        if isinstance(c, Leaf):
+            return self.leaf(c)
+        if isinstance(c, AllOf):
+            return "(" + " and ".join(self.cond(x) for x in c.items) + ")" if c.items else "True"
+        if isinstance(c, AnyOf):
+            return "(" + " or ".join(self.cond(x) for x in c.items) + ")" if c.items else "False"
+        if isinstance(c, NotOf):
+            return f"(not {self.cond(c.item)})"
+        if isinstance(c, AtLeast):
+            return "((" + ") + (".join(self.cond(x) for x in c.items) + f") >= {int(c.n)})"
+        raise TypeError(f"not a condition: {c!r}")  # pragma: no cover
+
+    def leaf(self, leaf: Leaf) -> str:
+        get = self.value(leaf.path)
+        op = leaf.op
+        v = self.name("v")
+        if op == "exists":
+            want = bool(leaf.operand.value) if isinstance(leaf.operand, Const) else True
+            return f"({get} is {'not ' if want else ''}None)"
+        if isinstance(leaf.operand, FieldRef):
+            w = self.name("w")
+            other = self.value(leaf.operand.path)
+            test = f"{w} in {v}" if op == "contains" else f"{v} {_CMP[op]} {w}"
+            return f"(({v} := {get}) is not None and ({w} := {other}) is not None and {test})"
+        value = leaf.operand.value
+        if op in ("in", "not_in", "contains_any", "contains_all"):
+            value = frozenset(value)
+        c = self.const(value)
+        if op == "eq":
+            return f"({get} == {c})"  # a literal is never None, so a missing value is unequal
+        if op in _CMP:
+            return f"(({v} := {get}) is not None and {v} {_CMP[op]} {c})"
+        if op == "between":
+            return f"(({v} := {get}) is not None and {c}[0] <= {v} <= {c}[1])"
+        if op == "in":
+            return f"({get} in {c})"
+        if op == "not_in":
+            return f"(({v} := {get}) is not None and {v} not in {c})"
+        if op == "contains":
+            return f"(({v} := {get}) is not None and {c} in {v})"
+        if op == "contains_any":
+            return f"(not {c}.isdisjoint({get} or ()))"
+        if op == "contains_all":
+            return f"(({v} := {get}) is not None and {c}.issubset({v}))"
+        if op == "matches":
+            return f"(({v} := {get}) is not None and {c}.search({v}) is not None)"
+        raise ValueError(f"unknown operator {op}")  # pragma: no cover
+
+
+def compile_classifier(criteria: Sequence[Criterion], date_field: str | None) -> Classifier:
+    """One function judging every criterion of ``criteria`` (all of one record type)."""
+    g = _Gen()
+    body: list[str] = []
+    if date_field is not None:
+        body.append(f"_d = _local(rec.get({g.key(date_field)}))")
+    for i, rule in enumerate(criteria):
+        m = rule.meta
+        guards = []
+        if date_field is not None and m.effective_from is not None:
+            guards.append(f"(_d is None or _d >= {g.const(m.effective_from)})")
+        if date_field is not None and m.effective_until is not None:
+            guards.append(f"(_d is None or _d <= {g.const(m.effective_until)})")
+        if rule.applies is not None:
+            guards.append(g.cond(rule.applies))
+        indent = ""
+        if guards:
+            body.append(f"if {' and '.join(guards)}:")
+            indent = "    "
+        body.append(f"{indent}if {g.cond(rule.when)}:")
+        body.append(f"{indent}    m.append({i})")
+        if rule.hints and rule.hint_field:
+            pattern = re.compile("|".join(f"(?:{h})" for h in rule.hints))
+            t = g.name("x")
+            body.append(
+                f"{indent}elif ({t} := rec.get({g.key(rule.hint_field)})) is not None"
+                f" and {g.const(pattern)}.search({t}) is not None:"
+            )
+            body.append(f"{indent}    c.append({i})")
+    lines = ["def classify(rec, idx):", "    m = []", "    c = []"]
+    lines += ["    " + p for p in g.prelude]
+    lines += ["    " + b for b in body]
+    lines.append("    return m, c")
+    source = "\n".join(lines) + "\n"
+    code = compile(source, "<hazard-rules classifier>", "exec")
+    namespace = dict(g.ns)
+    exec(code, namespace)  # generated from our templates only; see the module docstring
+    fn: Classifier = namespace["classify"]
+    fn.__doc__ = source  # kept for debugging: the generated code is readable
+    return fn

@@ -1,0 +1,226 @@
+"""The durable-rules backend: bundled cases under both backends, the adapter's lifecycle
+(no leaked rulesets, no threads, two engines at once), refusals and the install hint."""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+pytest.importorskip("durable")
+
+from conftest import ITEM_SCHEMA, rule  # noqa: E402
+
+from hazard_rules import evaluate, load_packs  # noqa: E402
+from hazard_rules.api import load_facts  # noqa: E402
+from hazard_rules.backends import durable as backend  # noqa: E402
+from hazard_rules.errors import BackendError, BackendUnavailableError  # noqa: E402
+from hazard_rules.testing.cases import iter_cases, run_case  # noqa: E402
+from hazard_rules.testing.runner import available_backends  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+BUNDLED = ("baoshan-2024", "gm-2023", "chem-2017")
+
+
+def _skips() -> dict[str, str]:
+    doc = yaml.safe_load((HERE / "durable_skips.yaml").read_text(encoding="utf-8")) or {}
+    return {str(s["case"]): str(s["reason"]) for s in doc.get("skips") or []}
+
+
+SKIPS = _skips()
+CASES = [(packs, case) for pack in BUNDLED for packs, case in iter_cases(pack)]
+
+
+def test_durable_is_available() -> None:
+    assert backend.durable_available()
+    assert "durable" in available_backends()
+
+
+@pytest.mark.parametrize("backend_name", ["python", "durable"])
+def test_every_bundled_case(backend_name: str) -> None:
+    failures = []
+    ran = 0
+    for packs, case in CASES:
+        if backend_name == "durable" and case.id in SKIPS:
+            continue
+        outcome = run_case(case, packs, backend_name)
+        ran += 1
+        if not outcome.ok:
+            failures.append(outcome.report())
+    assert ran > 100
+    assert not failures, "\n".join(failures[:10])
+
+
+def test_skip_list_names_real_cases() -> None:
+    ids = {case.id for _, case in CASES}
+    for case_id, reason in SKIPS.items():
+        assert case_id in ids, f"durable_skips.yaml lists an unknown case {case_id}"
+        assert reason.strip()
+
+
+def test_engines_say_who_judged() -> None:
+    packs = load_packs("baoshan-2024")
+    result = evaluate(packs, {}, date(2025, 1, 15), backend="durable")
+    kinds = {r.meta.id: r.meta.kind for r in packs.rules}
+    assert set(result.engines) == set(kinds)
+    for rid, engine in result.engines.items():
+        want = "durable" if kinds[rid] in ("criterion", "check") else "python"
+        assert engine == want, rid
+
+
+def test_twice_in_one_process_identical_and_nothing_leaked() -> None:
+    packs = load_packs("gm-2023")
+    _, case = next((p, c) for p, c in CASES if c.pack == "gm-2023")
+    facts = load_facts(packs, case.facts)
+    threads = threading.active_count()
+    first = evaluate(packs, facts, case.as_of, backend="durable")
+    second = evaluate(packs, facts, case.as_of, backend="durable")
+    assert first == second
+    assert first.violations == evaluate(packs, facts, case.as_of).violations
+    assert backend.live_rulesets() == 0
+    assert threading.active_count() == threads  # the Host's timer threads are disabled
+
+
+def test_two_engines_at_once() -> None:
+    packs = load_packs("gm-2023")
+    results = []
+    for packs_i, case in CASES[:40]:
+        facts = load_facts(packs_i, case.facts)
+        with backend.DurableEngine(packs_i) as a, backend.DurableEngine(packs_i) as b:
+            assert backend.live_rulesets() >= 2
+            ra = a.evaluate(facts, case.as_of)
+            rb = b.evaluate(facts, case.as_of)
+            results.append((ra, rb))
+    assert all(ra == rb for ra, rb in results)
+    assert backend.live_rulesets() == 0
+    assert packs.rules
+
+
+def test_closed_engine_refuses() -> None:
+    packs = load_packs("gm-2023")
+    engine = backend.DurableEngine(packs)
+    engine.close()
+    engine.close()  # idempotent
+    with pytest.raises(BackendError, match="closed"):
+        engine.evaluate(load_facts(packs, {}), date(2025, 1, 1))
+
+
+def _item_pack(load: Any, when: Any) -> Any:
+    return load(
+        [rule("t.r1", "criterion", **{"for": "item", "when": when, "label": "major"})],
+        schema=ITEM_SCHEMA,
+    )
+
+
+@pytest.mark.parametrize(
+    ("when", "construct"),
+    [
+        ({"not": {"s": {"matches": "ab"}}}, "negated regular expression"),
+        ({"not": {"s": {"contains": "ab"}}}, "negated regular expression"),
+        ({"s": {"matches": "^a.c$"}}, "dialect"),
+        ({"s": {"matches": "a\\d"}}, "dialect"),
+        (
+            {"at_least": {"n": 5, "of": [{"i": {"gt": k}} for k in range(10)]}},
+            "at_least 5 of 10",
+        ),
+    ],
+)
+def test_refused_at_compile_time(load: Any, when: Any, construct: str) -> None:
+    packs = _item_pack(load, when)
+    with pytest.raises(BackendError) as info:
+        evaluate(packs, {}, date(2025, 1, 1), backend="durable")
+    assert "t.r1" in str(info.value)
+    assert construct in str(info.value)
+    assert backend.live_rulesets() == 0
+
+
+def test_large_in_list_and_wide_any_are_split(load: Any) -> None:
+    values = [f"v{k}" for k in range(700)]
+    when = {"any": [{"s": {"in": values}}, *({"i": {"eq": k}} for k in range(30))]}
+    packs = _item_pack(load, when)
+    facts = {
+        "enterprise": [{"id": "E1", "name": "甲", "sectors": ["other"], "high_risk": False}],
+        "item": [
+            {"id": "A", "enterprise_id": "E1", "s": "v699"},
+            {"id": "B", "enterprise_id": "E1", "i": 29},
+            {"id": "C", "enterprise_id": "E1", "s": "w", "i": 31},
+        ],
+    }
+    plan = backend.compile_plan(packs)
+    assert sum(len(tp.rules) for tp in plan.types) > 1
+    got = evaluate(packs, facts, date(2025, 1, 1), backend="durable")
+    want = evaluate(packs, facts, date(2025, 1, 1))
+    assert got.classifications == want.classifications
+    assert {c.record.id for c in got.classifications} == {"A", "B"}
+
+
+def test_regex_literals_are_escaped(load: Any) -> None:
+    packs = _item_pack(load, {"s": {"matches": "动火|5%|a\\.b"}} if False else {
+        "any": [{"s": {"matches": "动火|5%"}}, {"s": {"contains": "a.b*(c)"}}]
+    })
+    texts = ["现场动火", "5%", "a.b*(c)", "axb*(c)", "50", "a.bb(c)", "line\n动火\nx"]
+    facts = {
+        "enterprise": [{"id": "E1", "name": "甲", "sectors": ["other"], "high_risk": False}],
+        "item": [{"id": f"I{k}", "enterprise_id": "E1", "s": t} for k, t in enumerate(texts)],
+    }
+    got = evaluate(packs, facts, date(2025, 1, 1), backend="durable")
+    want = evaluate(packs, facts, date(2025, 1, 1))
+    assert got.classifications == want.classifications
+    assert {c.record.id for c in got.classifications} == {"I0", "I1", "I2", "I6"}
+
+
+def test_action_exceptions_are_surfaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    packs = load_packs("gm-2023")
+    packs_i, case = next((p, c) for p, c in CASES if c.pack == "gm-2023" and c.expect)
+    facts = load_facts(packs_i, case.facts)
+    with backend.DurableEngine(packs_i) as engine:
+        hits = engine._hits
+        for key in list(hits):
+            monkeypatch.setitem(hits, key, _Exploding())
+        # the actions captured the sets already: make them fail through the sets they hold
+        with pytest.raises(BackendError, match="action failed"):
+            _poison(engine)
+            engine.evaluate(facts, case.as_of)
+    assert packs.rules
+
+
+class _Exploding(set[int]):
+    def add(self, item: int) -> None:
+        raise RuntimeError("boom")
+
+
+def _poison(engine: backend.DurableEngine) -> None:
+    def boom(c: Any) -> None:
+        raise RuntimeError("boom")
+
+    for name in (n for names in engine._rulesets.values() for n in names):
+        rs = engine._host.get_ruleset(name)
+        for rname, promise in rs._actions.items():
+            if rname != "seen":
+                original = promise._func
+
+                def wrapped(c: Any, original: Any = original) -> None:
+                    try:
+                        boom(c)
+                    except BaseException as exc:
+                        engine._errors.append(exc)
+
+                promise._func = wrapped
+                assert original is not None
+
+
+def test_unavailable_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "durable_rules_engine", None)
+    assert not backend.durable_available()
+    packs = load_packs("gm-2023")
+    with pytest.raises(BackendUnavailableError) as info:
+        evaluate(packs, {}, date(2025, 1, 1), backend="durable")
+    text = str(info.value)
+    assert "pip install 'hazard-rules[durable]'" in text
+    assert re.search(r"Python < 3\.13", text)
