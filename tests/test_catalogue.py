@@ -68,11 +68,24 @@ def test_baoshan_has_three_cases_per_rule() -> None:
 
 def test_baoshan_rule_ids_are_the_contract() -> None:
     expected = {
-        "outlet-inventory", "hazard-baseline", "legacy-hazards-cleared", "major-hazards-curbed",
-        "major-hazards-zeroed", "focus-site-screening", "risk-assessment-report",
-        "principal-law-training", "criteria-training", "leader-inspection",
-        "hazard-rectified-on-time", "obsolete-equipment", "evacuation-drill", "rescue-team",
-        "mobilization-meeting", "work-plan", "task-list-format", "monthly-report",
+        "outlet-inventory",
+        "hazard-baseline",
+        "legacy-hazards-cleared",
+        "major-hazards-curbed",
+        "major-hazards-zeroed",
+        "focus-site-screening",
+        "risk-assessment-report",
+        "principal-law-training",
+        "criteria-training",
+        "leader-inspection",
+        "hazard-rectified-on-time",
+        "obsolete-equipment",
+        "evacuation-drill",
+        "rescue-team",
+        "mobilization-meeting",
+        "work-plan",
+        "task-list-format",
+        "monthly-report",
     }
     ids = {r.meta.id for r in load_packs("baoshan-2024").rules if r.meta.pack == "baoshan-2024"}
     assert ids == {f"baoshan-2024.{n}" for n in expected}
@@ -95,8 +108,18 @@ def test_gm_2023_encodes_all_64_items_and_article_14() -> None:
     assert all(isinstance(r, Criterion) for r in packs.rules if r.meta.pack == "gm-2023")
     per_article = Counter(i.split(".")[1].split("-")[0] for i in ids)
     assert dict(per_article) == {
-        "3": 3, "4": 8, "5": 13, "6": 8, "7": 7, "8": 7, "9": 2, "10": 2, "11": 10, "12": 2,
-        "13": 2, "14": 1,
+        "3": 3,
+        "4": 8,
+        "5": 13,
+        "6": 8,
+        "7": 7,
+        "8": 7,
+        "9": 2,
+        "10": 2,
+        "11": 10,
+        "12": 2,
+        "13": 2,
+        "14": 1,
     }
     assert sum(per_article.values()) - per_article["14"] == 64
     for rule in packs.rules:
@@ -108,7 +131,9 @@ def test_gm_2023_encodes_all_64_items_and_article_14() -> None:
 def test_gm_2023_readme_coverage_matches_the_pack() -> None:
     packs = load_packs("gm-2023")
     rows = _coverage_rows(packs.pack("gm-2023").path / "README.md")
-    encoded = {r[0]: int(re.match(r"\**(\d+)", r[2]).group(1)) for r in rows if r[0].startswith("第")}  # type: ignore[union-attr]
+    encoded = {
+        r[0]: int(re.match(r"\**(\d+)", r[2]).group(1)) for r in rows if r[0].startswith("第")
+    }  # type: ignore[union-attr]
     digits = "一二三四五六七八九"
     numbers = {w: i + 1 for i, w in enumerate(digits)} | {"十": 10}
     numbers |= {"十" + w: 11 + i for i, w in enumerate(digits)}

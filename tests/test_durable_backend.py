@@ -15,14 +15,13 @@ import yaml
 
 pytest.importorskip("durable")
 
-from conftest import ITEM_SCHEMA, rule  # noqa: E402
-
-from hazard_rules import evaluate, load_packs  # noqa: E402
-from hazard_rules.api import load_facts  # noqa: E402
-from hazard_rules.backends import durable as backend  # noqa: E402
-from hazard_rules.errors import BackendError, BackendUnavailableError  # noqa: E402
-from hazard_rules.testing.cases import iter_cases, run_case  # noqa: E402
-from hazard_rules.testing.runner import available_backends  # noqa: E402
+from conftest import ITEM_SCHEMA, rule
+from hazard_rules import evaluate, load_packs
+from hazard_rules.api import load_facts
+from hazard_rules.backends import durable as backend
+from hazard_rules.errors import BackendError, BackendUnavailableError
+from hazard_rules.testing.cases import iter_cases, run_case
+from hazard_rules.testing.runner import available_backends
 
 HERE = Path(__file__).resolve().parent
 BUNDLED = ("baoshan-2024", "gm-2023", "chem-2017")
@@ -161,9 +160,12 @@ def test_large_in_list_and_wide_any_are_split(load: Any) -> None:
 
 
 def test_regex_literals_are_escaped(load: Any) -> None:
-    packs = _item_pack(load, {"s": {"matches": "动火|5%|a\\.b"}} if False else {
-        "any": [{"s": {"matches": "动火|5%"}}, {"s": {"contains": "a.b*(c)"}}]
-    })
+    packs = _item_pack(
+        load,
+        {"s": {"matches": "动火|5%|a\\.b"}}
+        if False
+        else {"any": [{"s": {"matches": "动火|5%"}}, {"s": {"contains": "a.b*(c)"}}]},
+    )
     texts = ["现场动火", "5%", "a.b*(c)", "axb*(c)", "50", "a.bb(c)", "line\n动火\nx"]
     facts = {
         "enterprise": [{"id": "E1", "name": "甲", "sectors": ["other"], "high_risk": False}],

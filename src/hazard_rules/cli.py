@@ -81,10 +81,8 @@ class _Progress:
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    from hazard_rules.api import evaluate
+    from hazard_rules.api import evaluate, load_facts
     from hazard_rules.io.writers import format_result
-
-    from hazard_rules.api import load_facts
 
     packs = _packs(args.pack)
     progress = _Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
