@@ -49,12 +49,14 @@ def evaluate(
     show_unmapped: bool = False,
     strict: bool = False,
     encoding: str | None = None,
+    jobs: int = 1,
 ) -> Result:
     """Evaluate every rule of ``packs`` over ``facts`` as of ``as_of``.
 
     ``facts`` is a mapping of record type → records (dicts or pydantic models), a path to an
     export (folder, or one JSONL file with ``"type"``), or a :class:`FactSet` already loaded.
-    With ``strict``, any rejected record raises :class:`StrictRejectionError`.
+    With ``strict``, any rejected record raises :class:`StrictRejectionError`. ``jobs > 1``
+    judges partitions of the subjects in parallel processes (same result).
     """
     if not isinstance(as_of, date):
         raise InputError(f"as_of must be a date, not {type(as_of).__name__}")
@@ -66,6 +68,17 @@ def evaluate(
             f"{first.field or ''}: {first.reason}"
         )
     if backend == "python":
+        if jobs > 1:
+            from hazard_rules.parallel import judge_parallel
+
+            return judge_parallel(
+                compile_pack(packs),
+                fact_set,
+                as_of,
+                jobs,
+                explain=explain,
+                show_unmapped=show_unmapped,
+            )
         return judge(
             compile_pack(packs), fact_set, as_of, explain=explain, show_unmapped=show_unmapped
         )

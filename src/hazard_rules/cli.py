@@ -98,6 +98,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         show_unmapped=args.show_unmapped,
         strict=args.strict,
         encoding=args.encoding,
+        jobs=args.jobs,
     )
     _write(format_result(result, args.format, args.lang), args.output, out)
     return 1 if result.violations else 0
@@ -236,6 +237,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--lang", choices=("zh", "en"), default="zh", help="message language in the table"
     )
     c.add_argument("--quiet", "-q", action="store_true", help="no progress display")
+    c.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=1,
+        metavar="N",
+        help="evaluate partitions of the subjects in N processes (same result)",
+    )
     c.set_defaults(func=cmd_check)
 
     d = sub.add_parser("due", help="obligations falling due soon, per subject")

@@ -19,6 +19,7 @@ Semantics follow SPEC §3.3–§3.4 to the letter; the notable ones:
 from __future__ import annotations
 
 import re
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -138,7 +139,15 @@ def _local(value: Any) -> date | None:
 
 
 class _Judge:
-    def __init__(self, compiled: CompiledPack, facts: FactSet, as_of: date, explain: bool) -> None:
+    def __init__(
+        self,
+        compiled: CompiledPack,
+        facts: FactSet,
+        as_of: date,
+        explain: bool,
+        part: tuple[int, int] | None = None,
+    ) -> None:
+        self.part = part  # (k, n): judge only subjects whose id hashes to k modulo n
         self.c = compiled
         self.schema = compiled.packs.schema
         self.facts = facts
@@ -152,6 +161,13 @@ class _Judge:
         self._subject_field: dict[str, str | None] = {}
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def mine(self, subject_id: str) -> bool:
+        """True when this judge's partition owns the subject (always, unpartitioned)."""
+        if self.part is None:
+            return True
+        k, n = self.part
+        return zlib.crc32(subject_id.encode("utf-8")) % n == k
 
     def exists(self, tname: str, rec: Record) -> bool:
         """A record dated after as_of does not exist yet (SPEC §3.4.3)."""
@@ -257,6 +273,8 @@ class _Judge:
             reference = [(cr, cr.rule) for cr in rules if isinstance(cr.rule, Criterion)]
             for rec in self.idx.get(tname, {}).values():
                 if not self.exists(tname, rec):
+                    continue
+                if self.part is not None and not self.mine(self.subject_of(tname, rec).id):
                     continue
                 if classify is not None:
                     proven, leads = classify(rec, self.idx)
@@ -389,6 +407,7 @@ class _Judge:
         return [
             r
             for r in self.idx.get(tname, {}).values()
+            if self.part is None or self.mine(r["id"])
             if self.exists(tname, r) and pred(r, self.idx)
         ]
 
@@ -543,9 +562,14 @@ def judge(
     *,
     explain: bool = False,
     show_unmapped: bool = False,
+    part: tuple[int, int] | None = None,
 ) -> Result:
-    """Evaluate a compiled pack over collected facts as of ``as_of``."""
-    j = _Judge(compiled, facts, as_of, explain)
+    """Evaluate a compiled pack over collected facts as of ``as_of``.
+
+    ``part=(k, n)`` judges only the subjects whose id hashes to ``k`` modulo ``n`` (with the
+    records that belong to them); the n parts together give exactly the whole result.
+    """
+    j = _Judge(compiled, facts, as_of, explain, part)
     unmapped = j.records()
     for cr in compiled.timed:
         rule = cr.rule
