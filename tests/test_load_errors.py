@@ -183,14 +183,7 @@ RULE_WITH_DUE = {
 @pytest.mark.parametrize(
     "kind",
     [
-        pytest.param(
-            "check",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="engine bug: a malformed date in a check's `due` is reported as "
-                "invalid_value, not malformed_date (SPEC §3.2 load-time checks: malformed date)",
-            ),
-        ),
+        "check",
         "deadline",
     ],
 )
@@ -221,11 +214,6 @@ def test_duplicate_rule_id_across_files(errors: Errors):
     assert "a.rule.yaml:1:3" in diags[0].message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: a duplicate id is not reported when the first rule with that id has "
-    "other errors (SPEC §3.2: load-time checks are all reported together)",
-)
 def test_duplicate_rule_id_reported_with_other_errors(errors: Errors):
     text = criterion("t.a", "levle: major\n") + criterion("t.a", "level: general\n")
     diags = errors({"a.rule.yaml": text})

@@ -33,6 +33,7 @@ from hazard_rules.ir import (
 from hazard_rules.lower_conditions import ConditionLowerer
 from hazard_rules.periods import EVERY, Period, parse_period
 from hazard_rules.schema import Schema, did_you_mean
+from hazard_rules.source import SourceSpan
 
 __all__ = ["KINDS", "SEVERITIES", "lower_rule_file"]
 
@@ -375,6 +376,9 @@ class _RuleLowerer:
     def due_spec(self, tname: str, doc: Any, where: Path_) -> DueSpec | None:
         if isinstance(doc, date):
             return DueSpec(date=doc)
+        if isinstance(doc, str):
+            self.err(where, "malformed_date", f"{doc!r} is not a valid date (YYYY-MM-DD)")
+            return None
         if isinstance(doc, dict) and set(doc) == {"field"}:
             f = self.date_field(tname, doc["field"], (*where, "field"))
             return DueSpec(field=f) if f else None
@@ -595,8 +599,14 @@ def lower_rule_file(
     pack_id: str,
     subject_type: str,
     diags: list[Diagnostic],
+    seen: dict[str, SourceSpan] | None = None,
 ) -> list[Rule]:
-    """Lower one ``*.rule.yaml`` (a rule mapping or a list of them) to IR rules."""
+    """Lower one ``*.rule.yaml`` (a rule mapping or a list of them) to IR rules.
+
+    ``seen`` maps rule ids already declared (in this or earlier files) to where; a repeated id
+    is a ``duplicate_rule_id`` even when the first declaration has errors of its own.
+    """
+    seen = {} if seen is None else seen
     lowerer = _RuleLowerer(schema, lists, smap, pack_id, subject_type, diags)
     if data is None:
         diags.append(Diagnostic(smap.span(()), "invalid_rule", "empty rule file"))
@@ -605,7 +615,19 @@ def lower_rule_file(
     where: list[Path_] = [(i,) for i in range(len(docs))] if isinstance(data, list) else [()]
     out: list[Rule] = []
     for doc, w in zip(docs, where, strict=False):
+        rid = doc.get("id") if isinstance(doc, dict) else None
+        duplicate = isinstance(rid, str) and rid in seen
+        if duplicate:
+            diags.append(
+                Diagnostic(
+                    smap.span(w),
+                    "duplicate_rule_id",
+                    f"rule id {rid!r} is already defined at {seen[str(rid)]}",
+                )
+            )
+        elif isinstance(rid, str):
+            seen[rid] = smap.span(w)
         rule = lowerer.rule(doc, w)
-        if rule is not None:
+        if rule is not None and not duplicate:
             out.append(rule)
     return out

@@ -334,27 +334,17 @@ def load_packs(*refs: str | os.PathLike[str]) -> PackSet:
     if loader.diags:
         raise PackError(loader.diags)
     rules: list[Rule] = []
-    seen: dict[str, Rule] = {}
+    seen: dict[str, SourceSpan] = {}
     for info in infos:
         for file in info.rule_files:
             got = loader.read(file)
             if got is None:
                 continue
-            for rule in lower_rule_file(
-                got[0], got[1], schema, lists, info.id, info.subject, loader.diags
-            ):
-                first = seen.get(rule.meta.id)
-                if first is not None:
-                    loader.diags.append(
-                        Diagnostic(
-                            rule.meta.span,
-                            "duplicate_rule_id",
-                            f"rule id {rule.meta.id!r} is already defined at {first.meta.span}",
-                        )
-                    )
-                    continue
-                seen[rule.meta.id] = rule
-                rules.append(rule)
+            rules.extend(
+                lower_rule_file(
+                    got[0], got[1], schema, lists, info.id, info.subject, loader.diags, seen
+                )
+            )
     if loader.diags:
         raise PackError(loader.diags)
     if len(subjects) > 1:
