@@ -176,7 +176,7 @@ def test_empty_or_whitespace_text_is_missing(tmp_path: Path, item_packs: PackSet
     assert fs.rejected == []
     rec = fs.records["item"]["X1"]
     for name in ("s", "i", "f", "b", "d", "dt", "e", "p", "ls", "le"):
-        assert rec[name] is None, name
+        assert rec.get(name) is None, name
 
 
 @pytest.mark.parametrize("blank", ["", "  ", [], None])
@@ -187,7 +187,7 @@ def test_empty_values_from_python_are_missing(item_packs: PackSet, blank: Any):
     }
     fs = load_facts(item_packs, facts)
     assert fs.rejected == []
-    assert {k: fs.records["item"]["X1"][k] for k in ("s", "ls", "le")} == {
+    assert {k: fs.records["item"]["X1"].get(k) for k in ("s", "ls", "le")} == {
         "s": None,
         "ls": None,
         "le": None,
@@ -204,7 +204,7 @@ def test_chinese_column_labels_are_accepted(tmp_path: Path, core: PackSet):
     )
     assert fs.rejected == []
     rec = fs.records["hazard"]["H1"]
-    assert (rec["discovered_on"], rec["level"], rec["rectify_by"], rec["rectified_on"]) == (
+    assert (rec["discovered_on"], rec["level"], rec.get("rectify_by"), rec.get("rectified_on")) == (
         d("2024-05-06"),
         "major",
         d("2024-05-20"),

@@ -106,6 +106,7 @@ def collect_facts(
         first_source: dict[str, str] = {}
         warned: set[str] = set()
         headers = coercer.headers
+        id_keys = [h for h, name in headers.items() if name == "id"]
         for _, source, raw in sources[tname]:
             out.read += 1
             if progress is not None and not out.read % 10_000:
@@ -121,21 +122,10 @@ def collect_facts(
                     )
                 )
                 continue
-            mapped: dict[str, Any] = {}
-            for key, value in raw.items():
-                name = headers.get(key) if isinstance(key, str) else None
-                if name is None:
-                    if key != "type" and key not in warned:
-                        warned.add(key)
-                        hint = did_you_mean(str(key), headers)
-                        out.notes.append(
-                            f"{source}: {tname} has no field {key!r}{hint}; the column was ignored"
-                        )
-                    continue
-                mapped[name] = value
-            rid_text = _id_text(mapped.get("id"))
+            unknown: set[str] = set()
+            rid_text = _id_text(_raw_id(raw, id_keys))
             try:
-                rec = coercer.coerce(mapped)
+                rec = coercer.coerce(raw, unknown)
                 rid_text = rec["id"]
                 if rid_text in kept:
                     raise Rejection(
@@ -155,6 +145,13 @@ def collect_facts(
                     )
                 )
                 continue
+            finally:
+                for key in unknown - warned:
+                    warned.add(key)
+                    hint = did_you_mean(str(key), headers)
+                    out.notes.append(
+                        f"{source}: {tname} has no field {key!r}{hint}; the column was ignored"
+                    )
             kept[rid_text] = rec
             first_source[rid_text] = source
     if progress is not None:
@@ -167,3 +164,11 @@ def _id_text(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _raw_id(raw: Mapping[str, Any], keys: list[str]) -> Any:
+    for key in keys:
+        value = raw.get(key)
+        if value is not None:
+            return value
+    return None

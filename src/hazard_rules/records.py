@@ -153,15 +153,17 @@ class RecordCoercer:
         self.type = tdef
         self.zone = zone
         self.fields: tuple[FieldDef, ...] = tuple(tdef.fields.values())
-        self._plan: tuple[tuple[str, bool, Callable[[Any], Any]], ...] = tuple(
-            (f.name, f.optional, self._converter(f)) for f in self.fields
-        )
-        headers: dict[str, str] = {}
+        self.required: tuple[str, ...] = tuple(f.name for f in self.fields if not f.optional)
+        converters = {f.name: self._converter(f) for f in self.fields}
+        # header (field name or Chinese label) → (field name, converter)
+        plan: dict[str, tuple[str, Callable[[Any], Any]]] = {}
         for f in self.fields:
-            headers[f.name] = f.name
+            plan[f.name] = (f.name, converters[f.name])
+        for f in self.fields:
             if f.label:
-                headers.setdefault(f.label, f.name)
-        self.headers: Mapping[str, str] = headers
+                plan.setdefault(f.label, (f.name, converters[f.name]))
+        self._plan = plan
+        self.headers: Mapping[str, str] = {h: name for h, (name, _) in plan.items()}
 
     def _converter(self, fdef: FieldDef) -> Callable[[Any], Any]:
         zone = self.zone
@@ -185,21 +187,38 @@ class RecordCoercer:
         """The names among ``names`` that are not fields (nor labels) of this type."""
         return [n for n in names if n not in self.headers and n != "type"]
 
-    def coerce(self, raw: Mapping[str, Any]) -> dict[str, Any]:
-        """Coerce one raw mapping (keys already field names); raises :class:`Rejection`."""
+    def coerce(self, raw: Mapping[str, Any], unknown: set[str] | None = None) -> dict[str, Any]:
+        """Coerce one raw mapping keyed by field names or labels; raises :class:`Rejection`.
+
+        The result is sparse: a missing optional field has no key (readers use ``.get``), so
+        a record of a wide type costs memory only for the facts it has. Keys that are
+        neither fields nor labels are added to ``unknown`` (when given) and ignored.
+        """
         out: dict[str, Any] = {}
-        get = raw.get
-        for name, optional, conv in self._plan:
-            value = get(name)
-            if _is_empty(value):
-                if not optional:
-                    raise Rejection(name, "required field is missing or empty")
-                out[name] = None
+        plan = self._plan
+        for key, value in raw.items():
+            if value is None:
                 continue
+            if value.__class__ is str:
+                value = value.strip()
+                if not value:
+                    continue
+            elif _is_empty(value):
+                continue
+            entry = plan.get(key)
+            if entry is None:
+                if unknown is not None and key != "type":
+                    unknown.add(key)
+                continue
+            name, conv = entry
             try:
-                out[name] = conv(value)
+                coerced = conv(value)
             except (ValueError, TypeError, OverflowError) as exc:
                 raise Rejection(name, str(exc)) from None
-            if out[name] is None and not optional:
-                raise Rejection(name, "required field is missing or empty")
+            if coerced is not None:
+                out[name] = coerced
+        if len(out) < len(self.required) or not all(n in out for n in self.required):
+            for name in self.required:
+                if name not in out:
+                    raise Rejection(name, "required field is missing or empty")
         return out

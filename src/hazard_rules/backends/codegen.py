@@ -154,29 +154,36 @@ def compile_classifier(criteria: Sequence[Criterion], date_field: str | None) ->
     body: list[str] = []
     if date_field is not None:
         body.append(f"_d = _local(rec.get({g.key(date_field)}))")
+    # Criteria sharing their scope (effective span and `applies`) are judged under one test:
+    # a record outside a sector skips all of that sector's items at the cost of one check.
+    groups: dict[tuple[Any, ...], list[int]] = {}
     for i, rule in enumerate(criteria):
         m = rule.meta
+        groups.setdefault((m.effective_from, m.effective_until, rule.applies), []).append(i)
+    for (eff_from, eff_until, applies), members in groups.items():
         guards = []
-        if date_field is not None and m.effective_from is not None:
-            guards.append(f"(_d is None or _d >= {g.const(m.effective_from)})")
-        if date_field is not None and m.effective_until is not None:
-            guards.append(f"(_d is None or _d <= {g.const(m.effective_until)})")
-        if rule.applies is not None:
-            guards.append(g.cond(rule.applies))
+        if date_field is not None and eff_from is not None:
+            guards.append(f"(_d is None or _d >= {g.const(eff_from)})")
+        if date_field is not None and eff_until is not None:
+            guards.append(f"(_d is None or _d <= {g.const(eff_until)})")
+        if applies is not None:
+            guards.append(g.cond(applies))
         indent = ""
         if guards:
             body.append(f"if {' and '.join(guards)}:")
             indent = "    "
-        body.append(f"{indent}if {g.cond(rule.when)}:")
-        body.append(f"{indent}    m.append({i})")
-        if rule.hints and rule.hint_field:
-            pattern = re.compile("|".join(f"(?:{h})" for h in rule.hints))
-            t = g.name("x")
-            body.append(
-                f"{indent}elif ({t} := rec.get({g.key(rule.hint_field)})) is not None"
-                f" and {g.const(pattern)}.search({t}) is not None:"
-            )
-            body.append(f"{indent}    c.append({i})")
+        for i in members:
+            rule = criteria[i]
+            body.append(f"{indent}if {g.cond(rule.when)}:")
+            body.append(f"{indent}    m.append({i})")
+            if rule.hints and rule.hint_field:
+                pattern = re.compile("|".join(f"(?:{h})" for h in rule.hints))
+                t = g.name("x")
+                body.append(
+                    f"{indent}elif ({t} := rec.get({g.key(rule.hint_field)})) is not None"
+                    f" and {g.const(pattern)}.search({t}) is not None:"
+                )
+                body.append(f"{indent}    c.append({i})")
     lines = ["def classify(rec, idx):", "    m = []", "    c = []"]
     lines += ["    " + p for p in g.prelude]
     lines += ["    " + b for b in body]
