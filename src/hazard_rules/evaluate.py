@@ -122,9 +122,12 @@ def compile_pack(packs: PackSet) -> CompiledPack:
     for tname, rules in by_type.items():
         crit = tuple(r for r in rules if isinstance(r.rule, Criterion))
         if crit:
+            date_field = packs.schema.types[tname].date_field
+            kind = packs.schema.types[tname].fields[date_field].kind if date_field else None
             fn = compile_classifier(
                 [r.rule for r in crit if isinstance(r.rule, Criterion)],
-                packs.schema.types[tname].date_field,
+                date_field,
+                date_is_datetime=kind == "datetime",
             )
             classifiers[tname] = (fn, crit)
     out = CompiledPack(packs, {t: tuple(v) for t, v in by_type.items()}, tuple(timed), classifiers)

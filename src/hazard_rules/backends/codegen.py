@@ -51,6 +51,7 @@ class _Gen:
         self.chains: dict[tuple[str, ...], str] = {}
         self.prelude: list[str] = []
         self.tables: dict[str, str] = {}
+        self.hoisted: dict[str, str] = {}
         self.n = 0
 
     def name(self, prefix: str) -> str:
@@ -96,7 +97,16 @@ class _Gen:
 
     def value(self, leaf_path: Any) -> str:
         holder = self.record_of([(s.field, s.target) for s in leaf_path.steps])
-        return f"{holder}.get({self.key(leaf_path.field.name)})"
+        read = f"{holder}.get({self.key(leaf_path.field.name)})"
+        if holder == "rec":
+            return read
+        # a field of a referenced record (enterprise.sectors) is read once per record:
+        # every criterion scoped by it shares the local
+        if read not in self.hoisted:
+            nm = self.name("e")
+            self.prelude.append(f"{nm} = {read}")
+            self.hoisted[read] = nm
+        return self.hoisted[read]
 
     def cond(self, c: Condition) -> str:
         if isinstance(c, Leaf):
@@ -148,12 +158,28 @@ class _Gen:
         raise ValueError(f"unknown operator {op}")  # pragma: no cover
 
 
-def compile_classifier(criteria: Sequence[Criterion], date_field: str | None) -> Classifier:
+def compile_classifier(
+    criteria: Sequence[Criterion], date_field: str | None, *, date_is_datetime: bool = False
+) -> Classifier:
     """One function judging every criterion of ``criteria`` (all of one record type)."""
     g = _Gen()
     body: list[str] = []
     if date_field is not None:
-        body.append(f"_d = _local(rec.get({g.key(date_field)}))")
+        read = f"rec.get({g.key(date_field)})"
+        body.append(f"_d = _local({read})" if date_is_datetime else f"_d = {read}")
+    # The hint text is read once per record, and one combined pattern tells whether any
+    # hint can match at all: most records then skip every per-rule hint search.
+    hint_vars: dict[str, tuple[str, str]] = {}
+    for hf in dict.fromkeys(r.hint_field for r in criteria if r.hints and r.hint_field):
+        assert hf is not None
+        every = [h for r in criteria if r.hint_field == hf for h in r.hints]
+        combined = re.compile("|".join(f"(?:{h})" for h in every))
+        text, flag = g.name("x"), g.name("h")
+        body.append(f"{text} = rec.get({g.key(hf)})")
+        body.append(
+            f"{flag} = {text} is not None and {g.const(combined)}.search({text}) is not None"
+        )
+        hint_vars[hf] = (text, flag)
     # Criteria sharing their scope (effective span and `applies`) are judged under one test:
     # a record outside a sector skips all of that sector's items at the cost of one check.
     groups: dict[tuple[Any, ...], list[int]] = {}
@@ -175,16 +201,13 @@ def compile_classifier(criteria: Sequence[Criterion], date_field: str | None) ->
         for i in members:
             rule = criteria[i]
             body.append(f"{indent}if {g.cond(rule.when)}:")
-            body.append(f"{indent}    m.append({i})")
+            body.append(f"{indent}    add({i})")
             if rule.hints and rule.hint_field:
+                text, any_hint = hint_vars[rule.hint_field]
                 pattern = re.compile("|".join(f"(?:{h})" for h in rule.hints))
-                t = g.name("x")
-                body.append(
-                    f"{indent}elif ({t} := rec.get({g.key(rule.hint_field)})) is not None"
-                    f" and {g.const(pattern)}.search({t}) is not None:"
-                )
+                body.append(f"{indent}elif {any_hint} and {g.const(pattern)}.search({text}):")
                 body.append(f"{indent}    c.append({i})")
-    lines = ["def classify(rec, idx):", "    m = []", "    c = []"]
+    lines = ["def classify(rec, idx):", "    m = []", "    c = []", "    add = m.append"]
     lines += ["    " + p for p in g.prelude]
     lines += ["    " + b for b in body]
     lines.append("    return m, c")
