@@ -138,10 +138,10 @@ def criterion_comparison(folder: Path, repeat: int = 3) -> dict[str, Any]:
     if missing:
         raise RuntimeError(f"rules not in the loaded packs: {missing}")
     chosen = [by_id[r] for r in handwritten.RULES]
+    import dataclasses
+
     from hazard_rules.backends.codegen import compile_classifier
     from hazard_rules.ir import Criterion
-
-    import dataclasses
 
     criteria = [cr.rule for cr in chosen if isinstance(cr.rule, Criterion)]
     # The hand-written function classifies; it does not look for hint candidates. The ratio
