@@ -162,8 +162,18 @@ class _Judge:
         self.candidates: list[Candidate] = []
         self.subject_type = compiled.packs.subject
         self._subject_field: dict[str, str | None] = {}
+        self._refs: dict[tuple[str, str], RecordRef] = {}
+        self.want_unmapped = False
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def ref(self, tname: str, rid: str) -> RecordRef:
+        """A shared :class:`RecordRef` (findings about one record or subject share it)."""
+        key = (tname, rid)
+        got = self._refs.get(key)
+        if got is None:
+            got = self._refs[key] = RecordRef(type=tname, id=rid)
+        return got
 
     def mine(self, subject_id: str) -> bool:
         """True when this judge's partition owns the subject (always, unpartitioned)."""
@@ -187,14 +197,14 @@ class _Judge:
     def subject_of(self, tname: str, rec: Record) -> RecordRef:
         """SPEC §3.4.1: the target of the record's reference to the subject type, or itself."""
         if tname == self.subject_type:
-            return RecordRef(type=tname, id=rec["id"])
+            return self.ref(tname, rec["id"])
         if tname not in self._subject_field:
             links = self.schema.types[tname].ref_fields_to(self.subject_type)
             self._subject_field[tname] = links[0] if links else None
         f = self._subject_field[tname]
         if f is not None and rec.get(f) is not None:
-            return RecordRef(type=self.subject_type, id=rec[f])
-        return RecordRef(type=tname, id=rec["id"])
+            return self.ref(self.subject_type, rec[f])
+        return self.ref(tname, rec["id"])
 
     def active(self, tname: str, rec: Record, start: date, end: date) -> bool:
         """True when the subject is active over the whole closed span [start, end]."""
@@ -285,14 +295,14 @@ class _Judge:
                         self.classified(criteria[i], tname, rec)
                     for i in leads:
                         self.candidate(criteria[i], tname, rec)
-                    if not proven and not leads:
-                        unmapped.append(RecordRef(type=tname, id=rec["id"]))
+                    if not proven and not leads and self.want_unmapped:
+                        unmapped.append(self.ref(tname, rec["id"]))
                 elif reference:
                     mapped = False
                     for cr, crit in reference:
                         mapped |= self.criterion(cr, crit, tname, rec)
-                    if not mapped:
-                        unmapped.append(RecordRef(type=tname, id=rec["id"]))
+                    if not mapped and self.want_unmapped:
+                        unmapped.append(self.ref(tname, rec["id"]))
                 for cr, rule in checks:
                     self.check(cr, rule, tname, rec)
         return unmapped
@@ -316,7 +326,7 @@ class _Judge:
     def classified(self, cr: CompiledRule, tname: str, rec: Record) -> None:
         rule = cr.rule
         assert isinstance(rule, Criterion)
-        ref = RecordRef(type=tname, id=rec["id"])
+        ref = self.ref(tname, rec["id"])
         subject = self.subject_of(tname, rec)
         self.classifications.append(
             Classification(
@@ -345,7 +355,7 @@ class _Judge:
         hits = [h.pattern for h in cr.hints if isinstance(text, str) and h.search(text)]
         self.candidates.append(
             Candidate(
-                record=RecordRef(type=tname, id=rec["id"]),
+                record=self.ref(tname, rec["id"]),
                 subject=self.subject_of(tname, rec),
                 rule=rule.meta.id,
                 cite=rule.meta.cite,
@@ -356,7 +366,7 @@ class _Judge:
     def check(self, cr: CompiledRule, rule: Check, tname: str, rec: Record) -> None:
         if not cr.preds["where"](rec, self.idx):
             return
-        ref = RecordRef(type=tname, id=rec["id"])
+        ref = self.ref(tname, rec["id"])
         subject = self.subject_of(tname, rec)
         if rule.require is not None:
             day = self.own_date(tname, rec)
@@ -442,10 +452,10 @@ class _Judge:
                 continue
             ev = index.get(subj["id"], [])
             on_time = [e for e in ev if e[0] <= due]
-            ref = RecordRef(type=rule.subject.type, id=subj["id"])
+            ref = self.ref(rule.subject.type, subj["id"])
             if len(on_time) >= rule.at_least:
                 continue
-            late = [RecordRef(type=etype, id=e[2]) for e in ev if e[0] > due]
+            late = [self.ref(etype, e[2]) for e in ev if e[0] > due]
             if len(ev) >= rule.at_least:
                 self.add(
                     rule.meta,
@@ -461,7 +471,7 @@ class _Judge:
                     "missing",
                     ref,
                     due=due,
-                    evidence=[RecordRef(type=etype, id=e[2]) for e in ev],
+                    evidence=[self.ref(etype, e[2]) for e in ev],
                     extra={"count": len(ev), "required": rule.at_least},
                 )
 
@@ -489,7 +499,7 @@ class _Judge:
                 if p.every != every:
                     continue
                 buckets[p].append((d, rid))
-            ref = RecordRef(type=rule.subject.type, id=subj["id"])
+            ref = self.ref(rule.subject.type, subj["id"])
             for period in periods_within(lo, hi, every):
                 due = period.due(day)
                 if not due < self.as_of:
@@ -507,7 +517,7 @@ class _Judge:
                         period=period,
                         due=due,
                         extra=extra,
-                        evidence=[RecordRef(type=etype, id=r) for d, r in ev if d > due],
+                        evidence=[self.ref(etype, r) for d, r in ev if d > due],
                     )
                 else:
                     self.add(
@@ -517,7 +527,7 @@ class _Judge:
                         period=period,
                         due=due,
                         extra=extra,
-                        evidence=[RecordRef(type=etype, id=r) for _, r in ev],
+                        evidence=[self.ref(etype, r) for _, r in ev],
                     )
 
     def trend(self, cr: CompiledRule, rule: Trend) -> None:
@@ -546,14 +556,14 @@ class _Judge:
             before = sum(1 for e in ev if rule.to.contains(e[0]))
             if _OPS[rule.op](len(now), before):
                 continue
-            ref = RecordRef(type=rule.subject.type, id=subj["id"])
+            ref = self.ref(rule.subject.type, subj["id"])
             self.add(
                 meta,
                 "exceeded",
                 ref,
                 period=later,
                 due=later.end,
-                evidence=[RecordRef(type=rule.count.type, id=e[2]) for e in now],
+                evidence=[self.ref(rule.count.type, e[2]) for e in now],
                 extra={"count": len(now), "compare_count": before},
             )
 
@@ -573,6 +583,7 @@ def judge(
     records that belong to them); the n parts together give exactly the whole result.
     """
     j = _Judge(compiled, facts, as_of, explain, part)
+    j.want_unmapped = show_unmapped
     unmapped = j.records()
     for cr in compiled.timed:
         rule = cr.rule

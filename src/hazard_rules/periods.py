@@ -55,12 +55,12 @@ class Period:
     @property
     def start(self) -> date:
         """First day of the period (inclusive)."""
-        return date(self.year, (self.index - 1) * _MONTHS[self.every] + 1, 1)
+        return _bounds(self.every, self.year, self.index)[0]
 
     @property
     def end(self) -> date:
         """Last day of the period (inclusive)."""
-        return self.start + relativedelta(months=_MONTHS[self.every], days=-1)
+        return _bounds(self.every, self.year, self.index)[1]
 
     @property
     def label(self) -> str:
@@ -96,6 +96,12 @@ class Period:
 
     def __str__(self) -> str:
         return self.label
+
+
+@lru_cache(maxsize=4096)
+def _bounds(every: str, year: int, index: int) -> tuple[date, date]:
+    start = date(year, (index - 1) * _MONTHS[every] + 1, 1)
+    return start, start + relativedelta(months=_MONTHS[every], days=-1)
 
 
 def parse_period(value: object) -> Period:

@@ -166,18 +166,44 @@ class RecordCoercer:
         self.headers: Mapping[str, str] = {h: name for h, (name, _) in plan.items()}
 
     def _converter(self, fdef: FieldDef) -> Callable[[Any], Any]:
+        # Repeated values share one object (enum values, referenced ids, dates, flags): a
+        # million records hold a few hundred distinct dates and a few thousand ids.
         zone = self.zone
-        if fdef.kind in ("string", "ref"):
+        if fdef.kind == "string":
             return _text
+        if fdef.kind == "ref":
+            seen: dict[str, str] = {}
+
+            def conv_ref(value: Any) -> str:
+                text = _text(value)
+                return seen.setdefault(text, text) if len(seen) < 1_000_000 else text
+
+            return conv_ref
+        if fdef.kind == "enum":
+            canonical = {v: v for v in fdef.values}
+
+            def conv_enum(value: Any) -> str:
+                if value.__class__ is str and value in canonical:
+                    return canonical[value]
+                return str(coerce_value(fdef, value, zone))
+
+            return conv_enum
         if fdef.kind == "date":
             iso = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+            dates: dict[str, date] = {}
 
             def conv_date(value: Any) -> Any:
                 if isinstance(value, str) and iso.match(value):
+                    cached = dates.get(value)
+                    if cached is not None:
+                        return cached
                     try:
-                        return date.fromisoformat(value)
+                        parsed = date.fromisoformat(value)
                     except ValueError:
                         raise ValueError(f"not a valid date: {value!r}") from None
+                    if len(dates) < 100_000:
+                        dates[value] = parsed
+                    return parsed
                 return coerce_value(fdef, value, zone)
 
             return conv_date
