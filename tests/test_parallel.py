@@ -38,3 +38,20 @@ def test_partitions_cover_every_subject_once(facts: dict[str, list[dict[str, obj
     as_of = date(2025, 7, 1)
     one = judge_parallel(compiled, fact_set, as_of, 1, show_unmapped=True)
     assert judge_parallel(compiled, fact_set, as_of, 3, show_unmapped=True) == one
+
+
+def test_streamed_report_equals_the_whole_result() -> None:
+    """The CLI streams jsonl/csv from plain findings; the text equals the full model's."""
+    from hazard_rules.api import evaluate_findings
+    from hazard_rules.io.writers import format_result, write_findings
+
+    as_of = date(2026, 1, 15)
+    facts = load_facts(PACKS, EXPORT)
+    whole = evaluate(PACKS, facts, as_of)
+    _, findings = evaluate_findings(PACKS, facts, as_of)
+    import io
+
+    for fmt in ("jsonl", "csv"):
+        buf = io.StringIO()
+        write_findings(findings, fmt, buf)
+        assert buf.getvalue() == format_result(whole, fmt)

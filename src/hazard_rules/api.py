@@ -8,13 +8,13 @@ from datetime import date
 from typing import Any
 
 from hazard_rules.errors import InputError, StrictRejectionError
-from hazard_rules.evaluate import compile_pack, judge
+from hazard_rules.evaluate import Finding, compile_pack, judge, judge_findings
 from hazard_rules.facts import FactSet, collect_facts, rows_from_mapping
 from hazard_rules.io.readers import read_export
 from hazard_rules.packs import PackSet
 from hazard_rules.results import Result
 
-__all__ = ["BACKENDS", "evaluate", "load_facts"]
+__all__ = ["BACKENDS", "evaluate", "evaluate_findings", "load_facts"]
 
 BACKENDS = ("python", "durable")
 Facts = Mapping[str, Iterable[Any]] | str | os.PathLike[str]
@@ -89,3 +89,19 @@ def evaluate(
             packs, fact_set, as_of, explain=explain, show_unmapped=show_unmapped
         )
     raise InputError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")
+
+
+def evaluate_findings(
+    packs: PackSet,
+    facts: FactSet,
+    as_of: date,
+    *,
+    explain: bool = False,
+    show_unmapped: bool = False,
+) -> tuple[Result, list[Finding]]:
+    """The Python evaluator's result with its violations apart, as sorted plain
+    :class:`~hazard_rules.evaluate.Finding` tuples — for writers that stream large reports
+    (``Result.violations`` is empty; ``Finding.violation()`` makes each model)."""
+    return judge_findings(
+        compile_pack(packs), facts, as_of, explain=explain, show_unmapped=show_unmapped
+    )

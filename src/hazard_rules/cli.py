@@ -10,12 +10,13 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from hazard_rules.errors import HazardRulesError, PackError
+from hazard_rules.errors import HazardRulesError, InputError, PackError
 from hazard_rules.packs import PackSet, bundled_packs, load_packs
 
 __all__ = ["main"]
@@ -81,18 +82,30 @@ class _Progress:
 
 
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    from hazard_rules.api import evaluate, load_facts
-    from hazard_rules.io.writers import format_result
+    from hazard_rules.api import evaluate, evaluate_findings, load_facts
+    from hazard_rules.errors import StrictRejectionError
+    from hazard_rules.io.writers import format_result, write_findings
 
     packs = _packs(args.pack)
     progress = _Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
     facts = load_facts(packs, args.export, encoding=args.encoding, progress=progress)
     if progress is not None:
         progress.done()
+    as_of = _as_of(args.as_of)
+    if args.format in ("jsonl", "csv") and args.backend == "python" and args.jobs <= 1:
+        # large reports: violations are written one at a time, never all held as models
+        if args.strict and facts.rejected:
+            raise StrictRejectionError(_strict_message(facts.rejected))
+        _, findings = evaluate_findings(
+            packs, facts, as_of, explain=args.explain, show_unmapped=args.show_unmapped
+        )
+        with _open_output(args.output, out) as stream:
+            write_findings(findings, args.format, stream)
+        return 1 if findings else 0
     result = evaluate(
         packs,
         facts,
-        _as_of(args.as_of),
+        as_of,
         backend=args.backend,
         explain=args.explain,
         show_unmapped=args.show_unmapped,
@@ -100,8 +113,30 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         encoding=args.encoding,
         jobs=args.jobs,
     )
-    _write(format_result(result, args.format, args.lang), args.output, out)
+    with _open_output(args.output, out) as stream:
+        stream.write(format_result(result, args.format, args.lang))
     return 1 if result.violations else 0
+
+
+@contextmanager
+def _open_output(output: str | None, out: TextIO) -> Iterator[TextIO]:
+    if not output:
+        yield out
+        return
+    try:
+        fh = open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    except OSError as exc:
+        raise InputError(f"{output}: cannot write: {exc.strerror or exc}") from exc
+    with fh:
+        yield fh
+
+
+def _strict_message(rejected: Sequence[Any]) -> str:
+    first = rejected[0]
+    return (
+        f"{len(rejected)} record(s) rejected; first: {first.source}: "
+        f"{first.field or ''}: {first.reason}"
+    )
 
 
 def cmd_due(args: argparse.Namespace, out: TextIO) -> int:

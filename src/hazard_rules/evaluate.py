@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from hazard_rules.backends.codegen import Classifier, compile_classifier
 from hazard_rules.backends.python import Index, Predicate, compile_condition
@@ -48,7 +48,6 @@ from hazard_rules.results import (
     RecordRef,
     Result,
     Violation,
-    violation_key,
 )
 
 __all__ = ["CompiledPack", "compile_pack", "judge"]
@@ -63,6 +62,46 @@ _OPS: dict[str, Callable[[int, int], bool]] = {
     "eq": lambda a, b: a == b,
     "ne": lambda a, b: a != b,
 }
+
+
+class Finding(NamedTuple):
+    """A violation as plain data (the hot path); :meth:`violation` makes the public model."""
+
+    meta: RuleMeta
+    status: str
+    subject: RecordRef
+    record: RecordRef | None
+    period: Period | None
+    due: date | None
+    evidence: tuple[RecordRef, ...]
+    message: str
+    message_en: str
+    explain: list[dict[str, Any]] | None
+
+    def sort_key(self) -> tuple[Any, ...]:
+        """SPEC §4 order: subject, rule, period (chronological), record, status."""
+        pkey = (0,) if self.period is None else (1, *self.period.sort_key)
+        rec = (self.record.type, self.record.id) if self.record else ("", "")
+        return (self.subject.type, self.subject.id, self.meta.id, pkey, rec, self.status)
+
+    def violation(self) -> Violation:
+        m = self.meta
+        return Violation(
+            rule=m.id,
+            kind=m.kind,
+            status=self.status,  # type: ignore[arg-type]
+            severity=m.severity,  # type: ignore[arg-type]
+            subject=self.subject,
+            record=self.record,
+            period=self.period.label if self.period else None,
+            due=self.due,
+            evidence=list(self.evidence),
+            message=self.message,
+            message_en=self.message_en,
+            cite=m.cite,
+            title=m.title,
+            explain=self.explain,
+        )
 
 
 @dataclass(frozen=True)
@@ -157,7 +196,7 @@ class _Judge:
         self.idx: Index = facts.records
         self.as_of = as_of
         self.explain = explain
-        self.violations: list[Violation] = []
+        self.violations: list[Finding] = []
         self.classifications: list[Classification] = []
         self.candidates: list[Candidate] = []
         self.subject_type = compiled.packs.subject
@@ -249,21 +288,17 @@ class _Judge:
             **(extra or {}),
         )
         self.violations.append(
-            Violation(
-                rule=meta.id,
-                kind=meta.kind,
-                status=status,  # type: ignore[arg-type]
-                severity=meta.severity,  # type: ignore[arg-type]
-                subject=subject,
-                record=record,
-                period=period.label if period else None,
-                due=due,
-                evidence=sorted(evidence or [], key=lambda r: (r.type, r.id)),
-                message=meta.message_zh.render(values),
-                message_en=meta.message_en.render(values),
-                cite=meta.cite,
-                title=meta.title,
-                explain=trace,
+            Finding(
+                meta,
+                status,
+                subject,
+                record,
+                period,
+                due,
+                tuple(sorted(evidence or (), key=lambda r: (r.type, r.id))),
+                meta.message_zh.render(values),
+                meta.message_en.render(values),
+                trace,
             )
         )
 
@@ -582,6 +617,24 @@ def judge(
     ``part=(k, n)`` judges only the subjects whose id hashes to ``k`` modulo ``n`` (with the
     records that belong to them); the n parts together give exactly the whole result.
     """
+    result, findings = judge_findings(
+        compiled, facts, as_of, explain=explain, show_unmapped=show_unmapped, part=part
+    )
+    return result.model_copy(update={"violations": [f.violation() for f in findings]})
+
+
+def judge_findings(
+    compiled: CompiledPack,
+    facts: FactSet,
+    as_of: date,
+    *,
+    explain: bool = False,
+    show_unmapped: bool = False,
+    part: tuple[int, int] | None = None,
+) -> tuple[Result, list[Finding]]:
+    """Like :func:`judge`, but the violations come apart, sorted, as plain :class:`Finding`
+    tuples (the result's own ``violations`` is empty; its counts include them). Writers use
+    it to stream a large report without holding a model per violation."""
     j = _Judge(compiled, facts, as_of, explain, part)
     j.want_unmapped = show_unmapped
     unmapped = j.records()
@@ -593,27 +646,27 @@ def judge(
             j.recurring(cr, rule)
         elif isinstance(rule, Trend):
             j.trend(cr, rule)
-    violations = sorted(j.violations, key=violation_key)
+    findings = sorted(j.violations, key=Finding.sort_key)
     by_status: dict[str, int] = defaultdict(int)
     by_severity: dict[str, int] = defaultdict(int)
-    for v in violations:
-        by_status[v.status] += 1
-        by_severity[v.severity] += 1
+    for f in findings:
+        by_status[f.status] += 1
+        by_severity[f.meta.severity] += 1
     counts = Counts(
         read=facts.read,
         evaluated=facts.evaluated,
         rejected=len(facts.rejected),
-        violations=len(violations),
+        violations=len(findings),
         by_status=dict(sorted(by_status.items())),
         by_severity=dict(sorted(by_severity.items())),
         classifications=len(j.classifications),
         candidates=len(j.candidates),
     )
     rkey = lambda c: (c.subject.type, c.subject.id, c.record.type, c.record.id, c.rule)  # noqa: E731
-    return Result(
+    result = Result(
         as_of=as_of,
         packs=[p.id for p in compiled.packs.packs],
-        violations=violations,
+        violations=[],
         classifications=sorted(j.classifications, key=rkey),
         candidates=sorted(j.candidates, key=rkey),
         unmapped=sorted(unmapped or [], key=lambda r: (r.type, r.id)) if show_unmapped else None,
@@ -622,6 +675,7 @@ def judge(
         engines={r.meta.id: "python" for r in compiled.packs.rules},
         counts=counts,
     )
+    return result, findings
 
 
 def parse_as_of(value: str | date) -> date:

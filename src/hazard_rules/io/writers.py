@@ -6,11 +6,15 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, TextIO
 
-from hazard_rules.results import Result
+from hazard_rules.results import Result, Violation
 
-__all__ = ["FORMATS", "STATUS_ZH", "format_result", "render_table"]
+if TYPE_CHECKING:
+    from hazard_rules.evaluate import Finding
+
+__all__ = ["FORMATS", "STATUS_ZH", "format_result", "render_table", "write_findings"]
 
 FORMATS = ("table", "json", "jsonl", "csv")
 STATUS_ZH = {
@@ -173,31 +177,49 @@ def _table(result: Result, lang: str) -> str:
     return out.getvalue()
 
 
+def _csv_row(v: Violation) -> list[str]:
+    return [
+        v.subject.type,
+        v.subject.id,
+        v.rule,
+        v.kind,
+        v.status,
+        v.severity,
+        v.period or "",
+        v.due.isoformat() if v.due else "",
+        v.record.type if v.record else "",
+        v.record.id if v.record else "",
+        ";".join(f"{e.type}:{e.id}" for e in v.evidence),
+        v.message,
+        v.message_en,
+        v.cite,
+    ]
+
+
 def _csv(result: Result) -> str:
     buf = io.StringIO()
     buf.write("\ufeff")
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(CSV_COLUMNS)
     for v in result.violations:
-        w.writerow(
-            [
-                v.subject.type,
-                v.subject.id,
-                v.rule,
-                v.kind,
-                v.status,
-                v.severity,
-                v.period or "",
-                v.due.isoformat() if v.due else "",
-                v.record.type if v.record else "",
-                v.record.id if v.record else "",
-                ";".join(f"{e.type}:{e.id}" for e in v.evidence),
-                v.message,
-                v.message_en,
-                v.cite,
-            ]
-        )
+        w.writerow(_csv_row(v))
     return buf.getvalue()
+
+
+def write_findings(findings: Iterable[Finding], fmt: str, out: TextIO) -> None:
+    """Stream violations as JSONL or CSV, one model at a time (for reports too large to hold
+    as models): the same text as :func:`format_result` gives for the whole result."""
+    if fmt == "jsonl":
+        for f in findings:
+            out.write(f.violation().model_dump_json() + "\n")
+        return
+    if fmt != "csv":
+        raise ValueError(f"streaming is for jsonl and csv, not {fmt}")
+    out.write("\ufeff")
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(CSV_COLUMNS)
+    for f in findings:
+        w.writerow(_csv_row(f.violation()))
 
 
 def format_result(result: Result, fmt: str, lang: str = "zh") -> str:
