@@ -18,9 +18,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from hazard_rules.api import load_facts
-from hazard_rules.evaluate import _Judge, _local, compile_pack
+from hazard_rules.evaluate import _Judge, compile_pack
 from hazard_rules.facts import FactSet
 from hazard_rules.ir import Check, Deadline, Recurring
+from hazard_rules.judging import local_date as _local
 from hazard_rules.packs import PackSet
 from hazard_rules.periods import period_of, periods_within
 

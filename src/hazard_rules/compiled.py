@@ -1,0 +1,135 @@
+"""A pack set compiled for the Python evaluator, and findings as plain data.
+
+:func:`compile_pack` turns every rule's conditions into predicates once per pack set (and
+the criteria of each record type into one generated classifier, see
+:mod:`hazard_rules.backends.codegen`); evaluations reuse it. A :class:`Finding` is a
+violation as a plain tuple: the hot path makes no pydantic model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, NamedTuple
+
+from hazard_rules.backends.codegen import Classifier, compile_classifier
+from hazard_rules.backends.python import Predicate, compile_condition
+from hazard_rules.ir import Check, Criterion, Recurring, Rule, RuleMeta, Trend
+from hazard_rules.packs import PackSet
+from hazard_rules.periods import Period
+from hazard_rules.results import RecordRef, Violation
+
+__all__ = ["CompiledPack", "CompiledRule", "Finding", "compile_pack"]
+
+
+class Finding(NamedTuple):
+    """A violation as plain data (the hot path); :meth:`violation` makes the public model."""
+
+    meta: RuleMeta
+    status: str
+    subject: RecordRef
+    record: RecordRef | None
+    period: Period | None
+    due: date | None
+    evidence: tuple[RecordRef, ...]
+    message: str
+    message_en: str
+    explain: list[dict[str, Any]] | None
+
+    def sort_key(self) -> tuple[Any, ...]:
+        """SPEC §4 order: subject, rule, period (chronological), record, status."""
+        pkey = (0,) if self.period is None else (1, *self.period.sort_key)
+        rec = (self.record.type, self.record.id) if self.record else ("", "")
+        return (self.subject.type, self.subject.id, self.meta.id, pkey, rec, self.status)
+
+    def violation(self) -> Violation:
+        m = self.meta
+        return Violation(
+            rule=m.id,
+            kind=m.kind,
+            status=self.status,  # type: ignore[arg-type]
+            severity=m.severity,  # type: ignore[arg-type]
+            subject=self.subject,
+            record=self.record,
+            period=self.period.label if self.period else None,
+            due=self.due,
+            evidence=list(self.evidence),
+            message=self.message,
+            message_en=self.message_en,
+            cite=m.cite,
+            title=m.title,
+            explain=self.explain,
+        )
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule with its conditions compiled to predicates."""
+
+    rule: Rule
+    preds: Mapping[str, Predicate]
+    hints: tuple[re.Pattern[str], ...] = ()
+
+
+@dataclass(frozen=True)
+class CompiledPack:
+    """A pack set compiled for the Python evaluator: built once, used for every evaluation."""
+
+    packs: PackSet
+    by_type: Mapping[str, tuple[CompiledRule, ...]]  # criterion and check rules per record type
+    timed: tuple[CompiledRule, ...]
+    # per record type: one generated function judging all its criteria, and those criteria
+    classifiers: Mapping[str, tuple[Classifier, tuple[CompiledRule, ...]]] = field(
+        default_factory=dict
+    )
+
+
+def _compile_rule(rule: Rule) -> CompiledRule:
+    conds: dict[str, Any] = {}
+    hints: tuple[re.Pattern[str], ...] = ()
+    if isinstance(rule, Criterion):
+        conds = {"when": rule.when, "applies": rule.applies}
+        hints = tuple(re.compile(h) for h in rule.hints)
+    elif isinstance(rule, Check):
+        conds = {"where": rule.where, "require": rule.require}
+    else:
+        conds = {"subject": rule.subject.where}
+        ev = rule.count if isinstance(rule, Trend) else rule.evidence
+        conds["evidence"] = ev.where
+        if isinstance(rule, Recurring):
+            for i, v in enumerate(rule.stricter):
+                conds[f"stricter{i}"] = v.when
+    return CompiledRule(rule, {k: compile_condition(v) for k, v in conds.items()}, hints)
+
+
+def compile_pack(packs: PackSet) -> CompiledPack:
+    """Compile every rule of ``packs`` once (cached on the pack set)."""
+    cached = packs._cache.get("python")
+    if isinstance(cached, CompiledPack):
+        return cached
+    by_type: dict[str, list[CompiledRule]] = defaultdict(list)
+    timed = []
+    for rule in packs.rules:
+        c = _compile_rule(rule)
+        if isinstance(rule, (Criterion, Check)):
+            by_type[rule.type].append(c)
+        else:
+            timed.append(c)
+    classifiers = {}
+    for tname, rules in by_type.items():
+        crit = tuple(r for r in rules if isinstance(r.rule, Criterion))
+        if crit:
+            date_field = packs.schema.types[tname].date_field
+            kind = packs.schema.types[tname].fields[date_field].kind if date_field else None
+            fn = compile_classifier(
+                [r.rule for r in crit if isinstance(r.rule, Criterion)],
+                date_field,
+                date_is_datetime=kind == "datetime",
+            )
+            classifiers[tname] = (fn, crit)
+    out = CompiledPack(packs, {t: tuple(v) for t, v in by_type.items()}, tuple(timed), classifiers)
+    packs._cache["python"] = out
+    return out

@@ -1,0 +1,158 @@
+"""What every rule kind's judging shares: existence as of a date, subjects and their active
+spans, shared record references, partitions, and the recording of findings (SPEC §3.4)."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from hazard_rules.backends.python import Index
+from hazard_rules.compiled import CompiledPack, CompiledRule, Finding
+from hazard_rules.facts import FactSet
+from hazard_rules.ir import RuleMeta
+from hazard_rules.periods import Period
+from hazard_rules.results import Candidate, Classification, RecordRef
+
+__all__ = ["JudgeBase", "Record", "local_date"]
+
+Record = Mapping[str, Any]
+
+
+def local_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
+
+
+class JudgeBase:
+    """State of one evaluation and the helpers every rule kind uses."""
+
+    def __init__(
+        self,
+        compiled: CompiledPack,
+        facts: FactSet,
+        as_of: date,
+        explain: bool,
+        part: tuple[int, int] | None = None,
+    ) -> None:
+        self.part = part  # (k, n): judge only subjects whose id hashes to k modulo n
+        self.c = compiled
+        self.schema = compiled.packs.schema
+        self.facts = facts
+        self.idx: Index = facts.records
+        self.as_of = as_of
+        self.explain = explain
+        self.violations: list[Finding] = []
+        self.classifications: list[Classification] = []
+        self.candidates: list[Candidate] = []
+        self.subject_type = compiled.packs.subject
+        self._subject_field: dict[str, str | None] = {}
+        self._refs: dict[tuple[str, str], RecordRef] = {}
+        self.want_unmapped = False
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def ref(self, tname: str, rid: str) -> RecordRef:
+        """A shared :class:`RecordRef` (findings about one record or subject share it)."""
+        key = (tname, rid)
+        got = self._refs.get(key)
+        if got is None:
+            got = self._refs[key] = RecordRef(type=tname, id=rid)
+        return got
+
+    def mine(self, subject_id: str) -> bool:
+        """True when this judge's partition owns the subject (always, unpartitioned)."""
+        if self.part is None:
+            return True
+        k, n = self.part
+        return zlib.crc32(subject_id.encode("utf-8")) % n == k
+
+    def exists(self, tname: str, rec: Record) -> bool:
+        """A record dated after as_of does not exist yet (SPEC §3.4.3)."""
+        df = self.schema.types[tname].date_field
+        if df is None:
+            return True
+        d = local_date(rec.get(df))
+        return d is None or d <= self.as_of
+
+    def own_date(self, tname: str, rec: Record) -> date | None:
+        df = self.schema.types[tname].date_field
+        return local_date(rec.get(df)) if df else None
+
+    def subject_of(self, tname: str, rec: Record) -> RecordRef:
+        """SPEC §3.4.1: the target of the record's reference to the subject type, or itself."""
+        if tname == self.subject_type:
+            return self.ref(tname, rec["id"])
+        if tname not in self._subject_field:
+            links = self.schema.types[tname].ref_fields_to(self.subject_type)
+            self._subject_field[tname] = links[0] if links else None
+        f = self._subject_field[tname]
+        if f is not None and rec.get(f) is not None:
+            return self.ref(self.subject_type, rec[f])
+        return self.ref(tname, rec["id"])
+
+    def active(self, tname: str, rec: Record, start: date, end: date) -> bool:
+        """True when the subject is active over the whole closed span [start, end]."""
+        fields = self.schema.types[tname].fields
+        a_from = rec.get("active_from") if "active_from" in fields else None
+        a_until = rec.get("active_until") if "active_until" in fields else None
+        if a_from is not None and local_date(a_from) > start:  # type: ignore[operator]
+            return False
+        return not (a_until is not None and local_date(a_until) < end)  # type: ignore[operator]
+
+    def span_of(self, tname: str, rec: Record) -> tuple[date | None, date | None]:
+        fields = self.schema.types[tname].fields
+        a_from = local_date(rec.get("active_from")) if "active_from" in fields else None
+        a_until = local_date(rec.get("active_until")) if "active_until" in fields else None
+        return a_from, a_until
+
+    def add(
+        self,
+        meta: RuleMeta,
+        status: str,
+        subject: RecordRef,
+        *,
+        record: RecordRef | None = None,
+        rec: Record | None = None,
+        period: Period | None = None,
+        due: date | None = None,
+        evidence: list[RecordRef] | None = None,
+        extra: dict[str, Any] | None = None,
+        trace: list[dict[str, Any]] | None = None,
+    ) -> None:
+        values: dict[str, Any] = dict(rec or {})
+        subj = self.idx.get(subject.type, {}).get(subject.id, {})
+        values.update(
+            rule=meta.id,
+            subject=subject.id,
+            subject_name=subj.get("name"),
+            title=meta.title,
+            record=record.id if record else None,
+            period=period.label if period else None,
+            due=due,
+            status=status,
+            **(extra or {}),
+        )
+        self.violations.append(
+            Finding(
+                meta,
+                status,
+                subject,
+                record,
+                period,
+                due,
+                tuple(sorted(evidence or (), key=lambda r: (r.type, r.id))),
+                meta.message_zh.render(values),
+                meta.message_en.render(values),
+                trace,
+            )
+        )
+
+    def trace(self, cr: CompiledRule, rec: Record, tname: str) -> list[dict[str, Any]] | None:
+        if not self.explain:
+            return None
+        from hazard_rules.explain import explain_rule
+
+        return explain_rule(cr.rule, rec, self.idx)
