@@ -153,27 +153,21 @@ def criterion_comparison(folder: Path, repeat: int = 3) -> dict[str, Any]:
     rule_ids = [c.meta.id for c in criteria]
 
     def engine_hints() -> list[tuple[str, str]]:
-        out: list[tuple[str, str]] = []
-        for rec in hazards:
-            d = rec.get("discovered_on")
-            if d is not None and d > AS_OF:
-                continue
-            out.extend((rec["id"], rule_ids[i]) for i in classify_hints(rec, idx)[0])
-        return out
+        return [
+            (rec["id"], rule_ids[i])
+            for rec, proven, _ in classify_hints(hazards, idx, AS_OF)
+            for i in proven
+        ]
 
     def engine() -> list[tuple[str, str]]:
         # the per-record path of evaluate._Judge.records: the generated classifier of the
-        # chosen rules (compiled once, as compile_pack does for a record type)
-        out: list[tuple[str, str]] = []
-        add = out.append
-        as_of = AS_OF
-        for rec in hazards:
-            d = rec.get("discovered_on")
-            if d is not None and d > as_of:
-                continue
-            for i in classify(rec, idx)[0]:
-                add((rec["id"], rule_ids[i]))
-        return out
+        # chosen rules (compiled once, as compile_pack does for a record type), which loops
+        # over the records itself and skips those dated after as_of
+        return [
+            (rec["id"], rule_ids[i])
+            for rec, proven, _ in classify(hazards, idx, AS_OF)
+            for i in proven
+        ]
 
     def hand() -> list[tuple[str, str]]:
         return handwritten.classify(hazards, enterprises, AS_OF)

@@ -44,27 +44,37 @@ class _Judge(TimeRules):
             # (a backend that swaps predicates, such as durable, builds no classifier)
             classify, criteria = self.c.classifiers.get(tname, (None, ()))
             reference = [(cr, cr.rule) for cr in rules if isinstance(cr.rule, Criterion)]
-            for rec in self.idx.get(tname, {}).values():
-                if not self.exists(tname, rec):
-                    continue
-                if self.part is not None and not self.mine(self.subject_of(tname, rec).id):
-                    continue
-                if classify is not None:
-                    proven, leads = classify(rec, self.idx)
+            records = self.idx.get(tname, {}).values()
+            if self.part is not None:
+                records = [r for r in records if self.mine(self.subject_of(tname, r).id)]  # type: ignore[assignment]
+            if classify is not None:
+                seen: set[str] = set()
+                for rec, proven, leads in classify(records, self.idx, self.as_of):
                     for i in proven:
                         self.classified(criteria[i], tname, rec)
                     for i in leads:
                         self.candidate(criteria[i], tname, rec)
-                    if not proven and not leads and self.want_unmapped:
-                        unmapped.append(self.ref(tname, rec["id"]))
-                elif reference:
+                    seen.add(rec["id"])
+                if self.want_unmapped:
+                    unmapped.extend(
+                        self.ref(tname, r["id"])
+                        for r in records
+                        if r["id"] not in seen and self.exists(tname, r)
+                    )
+            elif reference:
+                for rec in records:
+                    if not self.exists(tname, rec):
+                        continue
                     mapped = False
                     for cr, crit in reference:
                         mapped |= self.criterion(cr, crit, tname, rec)
                     if not mapped and self.want_unmapped:
                         unmapped.append(self.ref(tname, rec["id"]))
-                for cr, rule in checks:
-                    self.check(cr, rule, tname, rec)
+            if checks:
+                for rec in records:
+                    if self.exists(tname, rec):
+                        for cr, rule in checks:
+                            self.check(cr, rule, tname, rec)
         return unmapped
 
     def criterion(self, cr: CompiledRule, rule: Criterion, tname: str, rec: Record) -> bool:

@@ -12,7 +12,7 @@ closures remain the reference; the bundled cases and a differential test hold th
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -31,8 +31,10 @@ from hazard_rules.ir import (
 
 __all__ = ["Classifier", "compile_classifier"]
 
-# classifier(record, index) -> (indexes of criteria proven, indexes of hint candidates)
-Classifier = Callable[[Mapping[str, Any], Index], tuple[list[int], list[int]]]
+# classifier(records, index, as_of) -> [(record, criteria proven, hint candidates)] for the
+# records, existing on as_of, that some criterion proves or some hint points at
+Classified = list[tuple[Mapping[str, Any], list[int], list[int]]]
+Classifier = Callable[[Iterable[Mapping[str, Any]], Index, date], Classified]
 _EMPTY: Mapping[str, Any] = {}
 _CMP = {"eq": "==", "ne": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 
@@ -46,10 +48,11 @@ def _local(value: Any) -> date | None:
 class _Gen:
     def __init__(self) -> None:
         self.ns: dict[str, Any] = {"_EMPTY": _EMPTY, "_local": _local}
-        self.consts: dict[int, str] = {}
+        self.consts: dict[Any, str] = {}
         self.keys: dict[str, str] = {}
         self.chains: dict[tuple[str, ...], str] = {}
         self.prelude: list[str] = []
+        self.setup: list[str] = []  # once per call, before the loop over records
         self.tables: dict[str, str] = {}
         self.hoisted: dict[str, str] = {}
         self.n = 0
@@ -59,7 +62,11 @@ class _Gen:
         return f"_{prefix}{self.n}"
 
     def const(self, value: Any) -> str:
-        key = id(value)
+        try:  # equal values share one constant, so equal conditions read as equal source
+            key: Any = (type(value), value)
+            hash(key)
+        except TypeError:
+            key = id(value)
         if key not in self.consts:
             nm = self.name("c")
             self.ns[nm] = value
@@ -77,7 +84,7 @@ class _Gen:
         if tname not in self.tables:
             nm = self.name("t")
             self.tables[tname] = nm
-            self.prelude.insert(0, f"{nm} = idx.get({self.const(tname)}, _EMPTY)")
+            self.setup.append(f"{nm} = idx.get({self.const(tname)}, _EMPTY)")
         return self.tables[tname]
 
     def record_of(self, steps: Sequence[tuple[str, str]]) -> str:
@@ -161,12 +168,16 @@ class _Gen:
 def compile_classifier(
     criteria: Sequence[Criterion], date_field: str | None, *, date_is_datetime: bool = False
 ) -> Classifier:
-    """One function judging every criterion of ``criteria`` (all of one record type)."""
+    """One function judging every criterion of ``criteria`` (all of one record type) over a
+    batch of records: the loop is inside, as in a hand-written classifier."""
     g = _Gen()
+    head: list[str] = []  # before the reads through references: the cheapest test first
     body: list[str] = []
     if date_field is not None:
         read = f"rec.get({g.key(date_field)})"
-        body.append(f"_d = _local({read})" if date_is_datetime else f"_d = {read}")
+        head.append(f"_d = _local({read})" if date_is_datetime else f"_d = {read}")
+        head.append("if _d is not None and _d > as_of:")
+        head.append("    continue  # dated after as_of: the record does not exist yet")
     # The hint text is read once per record, and one combined pattern tells whether any
     # hint can match at all: most records then skip every per-rule hint search.
     hint_vars: dict[str, tuple[str, str]] = {}
@@ -186,17 +197,29 @@ def compile_classifier(
     for i, rule in enumerate(criteria):
         m = rule.meta
         groups.setdefault((m.effective_from, m.effective_until, rule.applies), []).append(i)
+    guarded: list[tuple[list[str], list[int]]] = []
     for (eff_from, eff_until, applies), members in groups.items():
         guards = []
         if date_field is not None and eff_from is not None:
             guards.append(f"(_d is None or _d >= {g.const(eff_from)})")
         if date_field is not None and eff_until is not None:
             guards.append(f"(_d is None or _d <= {g.const(eff_until)})")
-        if applies is not None:
+        if isinstance(applies, AllOf):
+            guards.extend(g.cond(x) for x in applies.items)
+        elif applies is not None:
             guards.append(g.cond(applies))
+        guarded.append((guards, members))
+    # A test every group shares (the standard's in-force date, "not another standard's
+    # domain") is made once: a record failing it skips the whole type's criteria.
+    common = [t for t in guarded[0][0] if all(t in gs for gs, _ in guarded)] if guarded else []
+    if common:
+        body.append(f"if not ({' and '.join(common)}):")
+        body.append("    continue")
+    for guards, members in guarded:
+        own = [t for t in guards if t not in common]
         indent = ""
-        if guards:
-            body.append(f"if {' and '.join(guards)}:")
+        if own:
+            body.append(f"if {' and '.join(own)}:")
             indent = "    "
         for i in members:
             rule = criteria[i]
@@ -207,10 +230,19 @@ def compile_classifier(
                 pattern = re.compile("|".join(f"(?:{h})" for h in rule.hints))
                 body.append(f"{indent}elif {any_hint} and {g.const(pattern)}.search({text}):")
                 body.append(f"{indent}    c.append({i})")
-    lines = ["def classify(rec, idx):", "    m = []", "    c = []", "    add = m.append"]
-    lines += ["    " + p for p in g.prelude]
-    lines += ["    " + b for b in body]
-    lines.append("    return m, c")
+    lines = ["def classify(records, idx, as_of):", "    out = []", "    push = out.append"]
+    lines += ["    " + t for t in g.setup]
+    lines += ["    m = []", "    c = []", "    add = m.append", "    for rec in records:"]
+    lines += ["        " + h for h in head]
+    lines += ["        " + p for p in g.prelude]
+    lines += ["        " + b for b in body]
+    lines += [
+        "        if m or c:",
+        "            push((rec, m, c))",
+        "            m = []",
+        "            c = []",
+    ]
+    lines += ["            add = m.append", "    return out"]
     source = "\n".join(lines) + "\n"
     code = compile(source, "<hazard-rules classifier>", "exec")
     namespace = dict(g.ns)

@@ -76,7 +76,7 @@ INSTALL_HINT = (
 
 # durable-rules limits measured on 2.0.28 (see docs/backends.md)
 MAX_NODES = 15  # and/or nodes in one rule (error 113 above)
-MAX_CHILDREN = 500  # alternatives under one node (create_ruleset hangs above 512)
+MAX_CHILDREN = 480  # or-alternatives in one ruleset (create_ruleset hangs above 512 in total)
 MAX_RULES = 40  # rules in one ruleset (about 250 failed with error 303)
 MAX_AT_LEAST = 64  # alternatives an at_least may expand to
 BATCH = 500  # facts asserted per session before delete_state
@@ -387,6 +387,19 @@ def _json(e: Expr) -> dict[str, Any]:
     return {"$" + e[0]: kids}
 
 
+def _or_children(j: Any) -> int:
+    """Alternatives under every ``$or`` of a pattern: durable's budget is about 512 per ruleset."""
+    if isinstance(j, dict):
+        return sum((len(v) if k == "$or" else 0) + _or_children(v) for k, v in j.items())
+    if isinstance(j, list):
+        return sum(_or_children(v) for v in j)
+    return 0
+
+
+def _fits(j: Any) -> bool:
+    return _count_json(j) <= MAX_NODES and _or_children(j) <= MAX_CHILDREN
+
+
 def _count_json(j: Any) -> int:
     if isinstance(j, dict):
         return sum((k in ("$and", "$or")) + _count_json(v) for k, v in j.items())
@@ -398,8 +411,8 @@ def _count_json(j: Any) -> int:
 def rule_patterns(e: Expr, tag: str) -> list[dict[str, Any]]:
     """The ``m`` patterns of the durable rules whose union is ``e`` on facts tagged ``tag``.
 
-    Each pattern respects durable's limits: at most 15 and/or nodes, at most 500 alternatives
-    under one node. An oversized top-level ``any`` is split into several rules; an oversized
+    Each pattern respects durable's limits: at most 15 and/or nodes, at most 480 alternatives
+    under its ``$or`` nodes. An oversized top-level ``any`` is split into several rules; an oversized
     conjunction is expanded to its disjunctive normal form first.
     """
     if e == _FALSE:
@@ -408,11 +421,11 @@ def rule_patterns(e: Expr, tag: str) -> list[dict[str, Any]]:
     alts = e[1] if e[0] == "or" else [e]
     pieces: list[Expr] = []
     for a in alts:
-        if _count_json(_json(_and([tag_leaf, a]))) <= MAX_NODES:
+        if _fits(_json(_and([tag_leaf, a]))):
             pieces.append(a)
         else:
-            for conj in _dnf(a, 256):
-                if _count_json(_json(_and([tag_leaf, conj]))) > MAX_NODES:
+            for conj in _dnf(a, 1024):
+                if not _fits(_json(_and([tag_leaf, conj]))):
                     raise Refused(f"a conjunction needs more than {MAX_NODES} and/or nodes")
                 pieces.append(conj)
     out: list[dict[str, Any]] = []
@@ -425,7 +438,7 @@ def rule_patterns(e: Expr, tag: str) -> list[dict[str, Any]]:
 
     for p in pieces:
         trial = _json(_and([tag_leaf, _or([*group, p])]))
-        if group and (_count_json(trial) > MAX_NODES or len(group) >= MAX_CHILDREN):
+        if group and not _fits(trial):
             flush()
         group.append(p)
     flush()
@@ -579,9 +592,7 @@ class DurableEngine:
 
     def _register(self, tp: TypePlan) -> list[str]:
         names = []
-        rules = list(tp.rules)
-        for start in range(0, max(len(rules), 1), MAX_RULES - 1):
-            chunk = rules[start : start + MAX_RULES - 1]
+        for chunk in _chunks(list(tp.rules)):
             name = f"hazard_rules_{uuid.uuid4().hex}"
             definition: dict[str, Any] = {
                 f"r{i}": {"all": [{"m": dict(r.pattern)}], "run": self._action(r.key)}
@@ -720,6 +731,20 @@ class DurableEngine:
         compiled_pack = CompiledPack(self.plan.python.packs, by_type, self.plan.python.timed)
         result = judge(compiled_pack, facts, as_of, explain=explain, show_unmapped=show_unmapped)
         return result.model_copy(update={"engines": dict(self.plan.engines)})
+
+
+def _chunks(rules: list[DurableRule]) -> Iterator[list[DurableRule]]:
+    """Rules grouped into rulesets within durable's limits (rules and or-alternatives)."""
+    chunk: list[DurableRule] = []
+    budget = 0
+    for r in rules:
+        cost = _or_children(r.pattern)
+        if chunk and (len(chunk) >= MAX_RULES - 1 or budget + cost > MAX_CHILDREN):
+            yield chunk
+            chunk, budget = [], 0
+        chunk.append(r)
+        budget += cost
+    yield chunk
 
 
 def _ignore(c: Any) -> None:
