@@ -55,3 +55,31 @@ def test_streamed_report_equals_the_whole_result() -> None:
         buf = io.StringIO()
         write_findings(findings, fmt, buf)
         assert buf.getvalue() == format_result(whole, fmt)
+
+
+@pytest.mark.parametrize("explain", [False, True])
+def test_streaming_equals_a_loaded_fact_set(explain: bool) -> None:
+    """A path is read and judged in one pass keeping only what time rules need; a loaded
+    fact set keeps everything. Same result."""
+    as_of = date(2026, 1, 15)
+    streamed = evaluate(PACKS, EXPORT, as_of, show_unmapped=True, explain=explain)
+    loaded = evaluate(PACKS, load_facts(PACKS, EXPORT), as_of, show_unmapped=True, explain=explain)
+    assert streamed == loaded
+
+
+@settings(max_examples=25, deadline=None)
+@given(facts=fact_sets(BAOSHAN.schema, max_size=4, near=BAOSHAN))
+def test_streaming_equals_loaded_on_generated_facts(
+    facts: dict[str, list[dict[str, object]]],
+) -> None:
+    as_of = date(2025, 7, 1)
+    assert evaluate(BAOSHAN, facts, as_of) == evaluate(BAOSHAN, load_facts(BAOSHAN, facts), as_of)
+
+
+def test_retention_keeps_only_what_time_rules_read() -> None:
+    from hazard_rules.evaluate import retention
+
+    kept = retention(compile_pack(PACKS))
+    assert kept["enterprise"] is None and kept["site"] is None  # referenced: whole
+    assert kept["hazard"] == {"id", "enterprise_id", "discovered_on", "level"}  # the trend's count
+    assert kept["task"] == {"id"} and kept["equipment"] == {"id"}  # record rules only

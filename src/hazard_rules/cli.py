@@ -88,20 +88,33 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
     packs = _packs(args.pack)
     progress = _Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
+    as_of = _as_of(args.as_of)
+    if args.backend == "python" and args.jobs <= 1:
+        # one streaming pass: records judged as they are read; reports written one violation
+        # at a time, never all held as models
+        result, findings = evaluate_findings(
+            packs,
+            args.export,
+            as_of,
+            explain=args.explain,
+            show_unmapped=args.show_unmapped,
+            encoding=args.encoding,
+            progress=progress,
+        )
+        if progress is not None:
+            progress.done()
+        if args.strict and result.rejected:
+            raise StrictRejectionError(_strict_message(result.rejected))
+        with _open_output(args.output, out) as stream:
+            if args.format in ("jsonl", "csv"):
+                write_findings(findings, args.format, stream)
+            else:
+                full = result.model_copy(update={"violations": [f.violation() for f in findings]})
+                stream.write(format_result(full, args.format, args.lang))
+        return 1 if findings else 0
     facts = load_facts(packs, args.export, encoding=args.encoding, progress=progress)
     if progress is not None:
         progress.done()
-    as_of = _as_of(args.as_of)
-    if args.format in ("jsonl", "csv") and args.backend == "python" and args.jobs <= 1:
-        # large reports: violations are written one at a time, never all held as models
-        if args.strict and facts.rejected:
-            raise StrictRejectionError(_strict_message(facts.rejected))
-        _, findings = evaluate_findings(
-            packs, facts, as_of, explain=args.explain, show_unmapped=args.show_unmapped
-        )
-        with _open_output(args.output, out) as stream:
-            write_findings(findings, args.format, stream)
-        return 1 if findings else 0
     result = evaluate(
         packs,
         facts,
@@ -110,7 +123,6 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         explain=args.explain,
         show_unmapped=args.show_unmapped,
         strict=args.strict,
-        encoding=args.encoding,
         jobs=args.jobs,
     )
     with _open_output(args.output, out) as stream:

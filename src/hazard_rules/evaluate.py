@@ -19,16 +19,36 @@ Semantics follow SPEC §3.3–§3.4 to the letter; the notable ones:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
 from hazard_rules.compiled import CompiledPack, CompiledRule, Finding, compile_pack
-from hazard_rules.facts import FactSet
-from hazard_rules.ir import Check, Criterion, Deadline, Recurring, Trend
+from hazard_rules.facts import FactSet, RawRow, collect_facts
+from hazard_rules.ir import (
+    Check,
+    Condition,
+    Criterion,
+    Deadline,
+    FieldRef,
+    Leaf,
+    NotOf,
+    Recurring,
+    Trend,
+)
 from hazard_rules.judging import Record, local_date
-from hazard_rules.results import Candidate, Classification, Counts, RecordRef, Result
+from hazard_rules.results import Candidate, Classification, Counts, Result
 from hazard_rules.time_rules import TimeRules
 
-__all__ = ["CompiledPack", "CompiledRule", "Finding", "compile_pack", "judge", "judge_findings"]
+__all__ = [
+    "CompiledPack",
+    "CompiledRule",
+    "Finding",
+    "compile_pack",
+    "judge",
+    "judge_findings",
+    "judge_stream",
+    "retention",
+]
 
 
 class _Judge(TimeRules):
@@ -36,46 +56,99 @@ class _Judge(TimeRules):
 
     # -- criterion and check ---------------------------------------------------------------
 
-    def records(self) -> list[RecordRef] | None:
-        unmapped: list[RecordRef] = []
-        for tname, rules in self.c.by_type.items():
-            checks = [(cr, cr.rule) for cr in rules if isinstance(cr.rule, Check)]
-            # the generated classifier when there is one; else the predicates one by one
-            # (a backend that swaps predicates, such as durable, builds no classifier)
-            classify, criteria = self.c.classifiers.get(tname, (None, ()))
-            reference = [(cr, cr.rule) for cr in rules if isinstance(cr.rule, Criterion)]
-            records = self.idx.get(tname, {}).values()
+    def records(self) -> None:
+        """Judge the criterion and check rules over every record held in the fact set."""
+        for tname in self.c.by_type:
+            records: Sequence[Record] = list(self.idx.get(tname, {}).values())
             if self.part is not None:
-                records = [r for r in records if self.mine(self.subject_of(tname, r).id)]  # type: ignore[assignment]
-            if classify is not None:
-                seen: set[str] = set()
-                for rec, proven, leads in classify(records, self.idx, self.as_of):
-                    for i in proven:
-                        self.classified(criteria[i], tname, rec)
-                    for i in leads:
-                        self.candidate(criteria[i], tname, rec)
-                    seen.add(rec["id"])
-                if self.want_unmapped:
-                    unmapped.extend(
-                        self.ref(tname, r["id"])
-                        for r in records
-                        if r["id"] not in seen and self.exists(tname, r)
-                    )
-            elif reference:
-                for rec in records:
-                    if not self.exists(tname, rec):
-                        continue
-                    mapped = False
-                    for cr, crit in reference:
-                        mapped |= self.criterion(cr, crit, tname, rec)
-                    if not mapped and self.want_unmapped:
-                        unmapped.append(self.ref(tname, rec["id"]))
-            if checks:
-                for rec in records:
-                    if self.exists(tname, rec):
-                        for cr, rule in checks:
-                            self.check(cr, rule, tname, rec)
-        return unmapped
+                records = [r for r in records if self.mine(self.subject_of(tname, r).id)]
+            self.record_batch(tname, records)
+
+    def record_batch(self, tname: str, records: Sequence[Record]) -> None:
+        """Judge the criterion and check rules of ``tname`` over a batch of its records
+        (as they are read, when streaming; the records must stay readable until the end
+        only if a time-based rule needs them)."""
+        rules = self.c.by_type.get(tname)
+        if not rules:
+            return
+        checks = [(cr, cr.rule) for cr in rules if isinstance(cr.rule, Check)]
+        # the generated classifier when there is one; else the predicates one by one
+        # (a backend that swaps predicates, such as durable, builds no classifier)
+        classify, criteria = self.c.classifiers.get(tname, (None, ()))
+        reference = [(cr, cr.rule) for cr in rules if isinstance(cr.rule, Criterion)]
+        if classify is not None:
+            seen: set[str] = set()
+            for rec, proven, leads in classify(records, self.idx, self.as_of):
+                for i in proven:
+                    self.classified(criteria[i], tname, rec)
+                for i in leads:
+                    self.candidate(criteria[i], tname, rec)
+                seen.add(rec["id"])
+            if self.want_unmapped:
+                self.unmapped.extend(
+                    self.ref(tname, r["id"])
+                    for r in records
+                    if r["id"] not in seen and self.exists(tname, r)
+                )
+        elif reference:
+            for rec in records:
+                if not self.exists(tname, rec):
+                    continue
+                mapped = False
+                for cr, crit in reference:
+                    mapped |= self.criterion(cr, crit, tname, rec)
+                if not mapped and self.want_unmapped:
+                    self.unmapped.append(self.ref(tname, rec["id"]))
+        if checks:
+            for rec in records:
+                if self.exists(tname, rec):
+                    for cr, rule in checks:
+                        self.check(cr, rule, tname, rec)
+
+    def time_rules(self) -> None:
+        """Judge every deadline, recurring and trend rule (after all records are read)."""
+        for cr in self.c.timed:
+            rule = cr.rule
+            if isinstance(rule, Deadline):
+                self.deadline(cr, rule)
+            elif isinstance(rule, Recurring):
+                self.recurring(cr, rule)
+            elif isinstance(rule, Trend):
+                self.trend(cr, rule)
+
+    def finish(self, show_unmapped: bool) -> tuple[Result, list[Finding]]:
+        """The result (violations apart, as sorted findings)."""
+        facts = self.facts
+        findings = sorted(self.violations, key=Finding.sort_key)
+        by_status: dict[str, int] = defaultdict(int)
+        by_severity: dict[str, int] = defaultdict(int)
+        for f in findings:
+            by_status[f.status] += 1
+            by_severity[f.meta.severity] += 1
+        counts = Counts(
+            read=facts.read,
+            evaluated=facts.evaluated,
+            rejected=len(facts.rejected),
+            violations=len(findings),
+            by_status=dict(sorted(by_status.items())),
+            by_severity=dict(sorted(by_severity.items())),
+            classifications=len(self.classifications),
+            candidates=len(self.candidates),
+        )
+        rkey = lambda c: (c.subject.type, c.subject.id, c.record.type, c.record.id, c.rule)  # noqa: E731
+        result = Result(
+            as_of=self.as_of,
+            packs=[p.id for p in self.c.packs.packs],
+            violations=[],
+            classifications=sorted(self.classifications, key=rkey),
+            candidates=sorted(self.candidates, key=rkey),
+            unmapped=sorted(self.unmapped, key=lambda r: (r.type, r.id)) if show_unmapped else None,
+            rejected=facts.rejected,
+            notes=facts.notes,
+            engines={r.meta.id: "python" for r in self.c.packs.rules},
+            counts=counts,
+        )
+        return result, findings
 
     def criterion(self, cr: CompiledRule, rule: Criterion, tname: str, rec: Record) -> bool:
         """The reference path (closures): judge one criterion on one record; True if mapped."""
@@ -218,45 +291,70 @@ def judge_findings(
     it to stream a large report without holding a model per violation."""
     j = _Judge(compiled, facts, as_of, explain, part)
     j.want_unmapped = show_unmapped
-    unmapped = j.records()
+    j.records()
+    j.time_rules()
+    return j.finish(show_unmapped)
+
+
+def judge_stream(
+    compiled: CompiledPack,
+    sources: Mapping[str, Iterable[RawRow]],
+    as_of: date,
+    *,
+    explain: bool = False,
+    show_unmapped: bool = False,
+    reject_unknown_types: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Result, list[Finding]]:
+    """Read and judge in one pass: criterion and check rules judge each batch of records as it
+    is read; only what the time-based rules need is kept (see :func:`retention`)."""
+    facts = FactSet(records={t: {} for t in compiled.packs.schema.order})
+    j = _Judge(compiled, facts, as_of, explain)
+    j.want_unmapped = show_unmapped
+    collect_facts(
+        compiled.packs.schema,
+        sources,
+        reject_unknown_types=reject_unknown_types,
+        progress=progress,
+        into=facts,
+        on_batch=j.record_batch,
+        retain=retention(compiled),
+    )
+    j.time_rules()
+    return j.finish(show_unmapped)
+
+
+def retention(compiled: CompiledPack) -> dict[str, frozenset[str] | None]:
+    """What to keep of each type once its record rules have judged it: ``None`` keeps whole
+    records (types other records refer to, and subjects), a set keeps those fields (the
+    evidence and counted records of time-based rules), ``{"id"}`` keeps ids only."""
+    schema = compiled.packs.schema
+    whole = {f.ref for t in schema.types.values() for f in t.fields.values() if f.kind == "ref"}
+    whole.add(compiled.packs.subject)
+    fields: dict[str, set[str]] = {t: {"id"} for t in schema.types}
     for cr in compiled.timed:
         rule = cr.rule
-        if isinstance(rule, Deadline):
-            j.deadline(cr, rule)
-        elif isinstance(rule, Recurring):
-            j.recurring(cr, rule)
-        elif isinstance(rule, Trend):
-            j.trend(cr, rule)
-    findings = sorted(j.violations, key=Finding.sort_key)
-    by_status: dict[str, int] = defaultdict(int)
-    by_severity: dict[str, int] = defaultdict(int)
-    for f in findings:
-        by_status[f.status] += 1
-        by_severity[f.meta.severity] += 1
-    counts = Counts(
-        read=facts.read,
-        evaluated=facts.evaluated,
-        rejected=len(facts.rejected),
-        violations=len(findings),
-        by_status=dict(sorted(by_status.items())),
-        by_severity=dict(sorted(by_severity.items())),
-        classifications=len(j.classifications),
-        candidates=len(j.candidates),
-    )
-    rkey = lambda c: (c.subject.type, c.subject.id, c.record.type, c.record.id, c.rule)  # noqa: E731
-    result = Result(
-        as_of=as_of,
-        packs=[p.id for p in compiled.packs.packs],
-        violations=[],
-        classifications=sorted(j.classifications, key=rkey),
-        candidates=sorted(j.candidates, key=rkey),
-        unmapped=sorted(unmapped or [], key=lambda r: (r.type, r.id)) if show_unmapped else None,
-        rejected=facts.rejected,
-        notes=facts.notes,
-        engines={r.meta.id: "python" for r in compiled.packs.rules},
-        counts=counts,
-    )
-    return result, findings
+        assert isinstance(rule, (Deadline, Recurring, Trend))
+        whole.add(rule.subject.type)
+        ev = rule.count if isinstance(rule, Trend) else rule.evidence
+        need = fields[ev.type]
+        need.update(f for f in (ev.via, ev.date_field, ev.period_field) if f)
+        need.update(_root_fields(ev.where))
+        if schema.types[ev.type].date_field:
+            need.add(str(schema.types[ev.type].date_field))
+    return {t: None if t in whole else frozenset(fields[t]) for t in schema.types}
+
+
+def _root_fields(cond: Condition | None) -> set[str]:
+    """The record's own fields a condition reads (the first step of each path)."""
+    if cond is None:
+        return set()
+    if isinstance(cond, Leaf):
+        paths = [cond.path, *([cond.operand.path] if isinstance(cond.operand, FieldRef) else [])]
+        return {p.steps[0].field if p.steps else p.field.name for p in paths}
+    if isinstance(cond, NotOf):
+        return _root_fields(cond.item)
+    return set().union(*(_root_fields(c) for c in cond.items))
 
 
 def parse_as_of(value: str | date) -> date:

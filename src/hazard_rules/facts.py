@@ -63,14 +63,22 @@ def collect_facts(
     *,
     reject_unknown_types: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    into: FactSet | None = None,
+    on_batch: Callable[[str, list[dict[str, Any]]], None] | None = None,
+    retain: Mapping[str, frozenset[str] | None] | None = None,
+    batch_size: int = 2000,
 ) -> FactSet:
     """Coerce, de-duplicate and reference-check every row; see the module docstring.
 
     A type the schema does not know raises :class:`InputError`, or, with
     ``reject_unknown_types`` (rows of a mixed JSONL file), rejects each of its rows.
     ``progress(read, rejected)`` is called every 10,000 rows and once at the end.
+
+    Streaming: ``on_batch(type, records)`` receives the accepted records in batches as they
+    are read, and ``retain`` says what the fact set keeps of each type afterwards (``None``:
+    whole records; a set of fields: a projection). ``into`` fills an existing fact set.
     """
-    out = FactSet(records={t: {} for t in schema.order})
+    out = into if into is not None else FactSet(records={t: {} for t in schema.order})
     for tname, rows in sources.items():
         if tname in schema.types:
             continue
@@ -107,6 +115,8 @@ def collect_facts(
         warned: set[str] = set()
         headers = coercer.headers
         id_keys = [h for h, name in headers.items() if name == "id"]
+        keep = retain.get(tname) if retain is not None else None
+        batch: list[dict[str, Any]] = []
         for _, source, raw in sources[tname]:
             out.read += 1
             if progress is not None and not out.read % 10_000:
@@ -152,8 +162,15 @@ def collect_facts(
                     out.notes.append(
                         f"{source}: {tname} has no field {key!r}{hint}; the column was ignored"
                     )
-            kept[rid_text] = rec
+            if on_batch is not None:
+                batch.append(rec)
+                if len(batch) >= batch_size:
+                    on_batch(tname, batch)
+                    batch = []
+            kept[rid_text] = rec if keep is None else {k: v for k, v in rec.items() if k in keep}
             first_source[rid_text] = source
+        if on_batch is not None and batch:
+            on_batch(tname, batch)
     if progress is not None:
         progress(out.read, len(out.rejected))
     return out

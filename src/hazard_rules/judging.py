@@ -51,6 +51,7 @@ class JudgeBase:
         self._subject_field: dict[str, str | None] = {}
         self._refs: dict[tuple[str, str], RecordRef] = {}
         self.want_unmapped = False
+        self.unmapped: list[RecordRef] = []
 
     # -- helpers ---------------------------------------------------------------------------
 
