@@ -93,19 +93,9 @@ def upcoming(
             index = j.evidence_index(cr, rule.evidence)
             st = rule.subject.type
             m = rule.meta
-            starts = [d for d in (rule.window_from, m.effective_from) if d]
-            ends = [d for d in (rule.window_until, m.effective_until) if d]
             for subj in j.subjects(cr, st):
-                every, need, day = rule.every, rule.at_least, rule.due_day
-                for i, v in enumerate(rule.stricter):
-                    if cr.preds[f"stricter{i}"](subj, j.idx):
-                        every, need, day = v.every, v.at_least, v.due_day
-                        break
-                a_from, a_until = j.span_of(st, subj)
-                lo = max([*starts, *([a_from] if a_from else [])], default=None)
-                hi = min(
-                    [*ends, *([a_until] if a_until else [])], default=until + timedelta(days=400)
-                )
+                every, need, day = j.frequency(cr, rule, subj)
+                lo, hi = j.required_span(rule, subj)
                 if lo is None:
                     continue
                 ev = index.get(subj["id"], [])

@@ -22,7 +22,7 @@ from hazard_rules.ir import Rule
 from hazard_rules.lower import lower_rule_file
 from hazard_rules.periods import timezone
 from hazard_rules.schema import Schema, build_schema, did_you_mean
-from hazard_rules.source import SourceSpan
+from hazard_rules.source import SourceSpan, display_path
 
 __all__ = ["PackInfo", "PackSet", "bundled_packs", "bundled_root", "load_packs"]
 
@@ -112,14 +112,6 @@ def bundled_packs() -> list[str]:
     return sorted(p.parent.name for p in root.glob("*/pack.yaml"))
 
 
-def _display(path: Path) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
-
-
 class _Loader:
     def __init__(self) -> None:
         self.diags: list[Diagnostic] = []
@@ -131,7 +123,7 @@ class _Loader:
         if path in self.docs:
             return self.docs[path]
         try:
-            out = load_yaml(path, _display(path))
+            out = load_yaml(path, display_path(path))
         except YamlError as exc:
             self.diags.extend(exc.diagnostics)
             return None
@@ -309,7 +301,7 @@ def load_packs(*refs: str | os.PathLike[str]) -> PackSet:
     if len(zones) > 1:
         loader.diags.append(
             Diagnostic(
-                SourceSpan(_display(infos[-1].path / "pack.yaml")),
+                SourceSpan(display_path(infos[-1].path / "pack.yaml")),
                 "timezone_conflict",
                 f"packs loaded together use different time zones: {', '.join(sorted(zones))}",
             )
@@ -326,7 +318,7 @@ def load_packs(*refs: str | os.PathLike[str]) -> PackSet:
     if subject not in schema.types:
         loader.diags.append(
             Diagnostic(
-                SourceSpan(_display(infos[-1].path / "pack.yaml")),
+                SourceSpan(display_path(infos[-1].path / "pack.yaml")),
                 "unknown_type",
                 f"subject type {subject!r} is not in the schema",
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 
@@ -17,3 +18,12 @@ class SourceSpan:
         if self.line <= 0:
             return self.path
         return f"{self.path}:{self.line}:{self.column}"
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """``path`` relative to the working directory when it lies below it, else as given."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return os.fspath(path)
+    return os.fspath(path) if rel.startswith("..") else rel

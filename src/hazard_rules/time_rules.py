@@ -94,21 +94,31 @@ class TimeRules(JudgeBase):
                     extra={"count": len(ev), "required": rule.at_least},
                 )
 
+    def frequency(
+        self, cr: CompiledRule, rule: Recurring, subj: Record
+    ) -> tuple[str, int, int | None]:
+        """(every, at_least, due day) for a subject: the first stricter variant it meets."""
+        for i, v in enumerate(rule.stricter):
+            if cr.preds[f"stricter{i}"](subj, self.idx):
+                return v.every, v.at_least, v.due_day
+        return rule.every, rule.at_least, rule.due_day
+
+    def required_span(self, rule: Recurring, subj: Record) -> tuple[date | None, date]:
+        """The span whose whole periods are required: window ∩ effective ∩ active span
+        (``None`` start: unbounded, nothing can be required)."""
+        m = rule.meta
+        a_from, a_until = self.span_of(rule.subject.type, subj)
+        starts = [d for d in (rule.window_from, m.effective_from, a_from) if d is not None]
+        ends = [d for d in (rule.window_until, m.effective_until, a_until) if d is not None]
+        return max(starts, default=None), min(ends, default=_FAR)
+
     def recurring(self, cr: CompiledRule, rule: Recurring) -> None:
         index = self.evidence_index(cr, rule.evidence)
         etype = rule.evidence.type
         meta = rule.meta
-        starts = [d for d in (rule.window_from, meta.effective_from) if d is not None]
-        ends = [d for d in (rule.window_until, meta.effective_until) if d is not None]
         for subj in self.subjects(cr, rule.subject.type):
-            every, need, day = rule.every, rule.at_least, rule.due_day
-            for i, v in enumerate(rule.stricter):
-                if cr.preds[f"stricter{i}"](subj, self.idx):
-                    every, need, day = v.every, v.at_least, v.due_day
-                    break
-            a_from, a_until = self.span_of(rule.subject.type, subj)
-            lo = max([*starts, *([a_from] if a_from else [])], default=None)
-            hi = min([*ends, *([a_until] if a_until else [])], default=_FAR)
+            every, need, day = self.frequency(cr, rule, subj)
+            lo, hi = self.required_span(rule, subj)
             if lo is None:
                 continue  # unbounded start: lint reports it; nothing can be required
             buckets: dict[Period, list[tuple[date, str]]] = defaultdict(list)

@@ -21,6 +21,7 @@ from typing import Any
 
 from hazard_rules.errors import InputError
 from hazard_rules.schema import Schema, did_you_mean
+from hazard_rules.source import display_path
 
 __all__ = ["SUFFIXES", "Unreadable", "detect_encoding", "read_export"]
 
@@ -49,16 +50,8 @@ def detect_encoding(path: Path, sample: int = 1 << 20) -> str:
     return "utf-8-sig"
 
 
-def _display(path: Path) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
-
-
 def _csv_rows(tname: str, path: Path, encoding: str | None) -> Iterator[RawRow]:
-    name = _display(path)
+    name = display_path(path)
     enc = encoding or detect_encoding(path)
     try:
         fh = path.open(encoding=enc, newline="")
@@ -96,7 +89,7 @@ def _csv_rows(tname: str, path: Path, encoding: str | None) -> Iterator[RawRow]:
 
 
 def _jsonl_rows(tname: str | None, path: Path) -> Iterator[RawRow]:
-    name = _display(path)
+    name = display_path(path)
     try:
         fh = path.open(encoding="utf-8-sig")
     except OSError as exc:
@@ -135,7 +128,7 @@ def _jsonl_rows(tname: str | None, path: Path) -> Iterator[RawRow]:
 def _xlsx_rows(tname: str, path: Path) -> Iterator[RawRow]:
     from hazard_rules.io.excel import xlsx_rows
 
-    yield from xlsx_rows(tname, path, _display(path))
+    yield from xlsx_rows(tname, path, display_path(path))
 
 
 def _type_of(stem: str, schema: Schema) -> str | None:
@@ -164,7 +157,7 @@ def read_export(
             if tname is None:
                 hint = did_you_mean(f.stem, schema.types)
                 raise InputError(
-                    f"{_display(f)}: unknown record type {f.stem!r}{hint}; "
+                    f"{display_path(f)}: unknown record type {f.stem!r}{hint}; "
                     f"name each file after a type: {', '.join(sorted(schema.types))}"
                 )
             out.setdefault(tname, []).append(_file_rows(tname, f, encoding))

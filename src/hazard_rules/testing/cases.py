@@ -16,10 +16,10 @@ from typing import Any
 
 from hazard_rules._yaml import SourceMap, YamlError, load_yaml
 from hazard_rules.errors import Diagnostic, HazardRulesError, PackError
-from hazard_rules.packs import PackSet, _display, load_packs
+from hazard_rules.packs import PackSet, load_packs
 from hazard_rules.results import Result
 from hazard_rules.schema import did_you_mean
-from hazard_rules.source import SourceSpan
+from hazard_rules.source import SourceSpan, display_path
 
 __all__ = ["Case", "CaseOutcome", "iter_cases", "load_cases", "run_case"]
 
@@ -261,7 +261,7 @@ def load_cases(file: Path, packs: PackSet, pack_id: str) -> list[Case]:
     """Read one case file; raises :class:`PackError` with every problem found."""
     diags: list[Diagnostic] = []
     try:
-        data, smap = load_yaml(file, _display(file))
+        data, smap = load_yaml(file, display_path(file))
     except YamlError as exc:
         raise PackError(exc.diagnostics) from exc
     cl = _CaseLoader(smap, diags)
