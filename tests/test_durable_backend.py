@@ -13,7 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
-pytest.importorskip("durable")
+pytest.importorskip(
+    "durable.engine",
+    exc_type=ImportError,  # on Python 3.13 the C module fails with ImportError, not "not found"
+    reason="durable-rules is not installed: pip install 'hazard-rules[durable]' (Python < 3.13)",
+)
 
 from conftest import ITEM_SCHEMA, rule
 from hazard_rules import evaluate, load_packs

@@ -198,10 +198,25 @@ def _regex_literal(text: str) -> str:
 
 
 def _search_literals(pattern: str) -> list[str] | None:
-    """The literals of a pattern that is a literal or ``lit|lit|…``; None for anything else."""
-    alts = pattern.split("|")
-    if any(ch in _PY_META for alt in alts for ch in alt):
-        return None
+    """The literals of a pattern that is a literal or ``lit|lit|…`` (metacharacters escaped with
+    a backslash count as literal); None for anything else."""
+    alts: list[str] = []
+    cur: list[str] = []
+    chars = iter(pattern)
+    for ch in chars:
+        if ch == "\\":
+            nxt = next(chars, None)
+            if nxt is None or (nxt.isascii() and nxt.isalnum()):
+                return None  # \d, \b, \n … are classes or escapes, not literals
+            cur.append(nxt)
+        elif ch == "|":
+            alts.append("".join(cur))
+            cur = []
+        elif ch in _PY_META:
+            return None
+        else:
+            cur.append(ch)
+    alts.append("".join(cur))
     return alts
 
 
@@ -287,12 +302,11 @@ class ConditionCompiler:
                 return _or([missing, cmp("lt", lo), cmp("gt", hi)])
             return _and([cmp("gte", lo), cmp("lte", hi)])
         if op in ("in", "not_in"):
-            positive = (op == "in") != negate
-            if positive:
-                return _or(cmp("eq", c) for c in const)
-            # none of them: false when missing (ne is), true when missing if negated `in`
-            none_of = _and(cmp("ne", c) for c in const)
-            return _or([missing, none_of]) if negate else none_of
+            any_of = _or(cmp("eq", c) for c in const)
+            none_of = _and(cmp("ne", c) for c in const)  # false when missing, as ne is
+            if op == "in":
+                return _or([missing, none_of]) if negate else any_of
+            return _or([missing, any_of]) if negate else none_of
         if op == "contains" and fdef.is_list:
             return _or([missing, lacks(const)]) if negate else has(const)
         if op == "contains_any":
@@ -306,18 +320,15 @@ class ConditionCompiler:
         if op in ("contains", "matches"):
             if negate:
                 raise Refused(f"`not` over {where}: durable has no negated regular expression")
-            if op == "contains":
-                lits: list[str] | None = [str(const)]
-            else:
-                lits = _search_literals(const.pattern)
-                if lits is None:
-                    raise Refused(
-                        f"{where} {const.pattern!r}: only literals and alternations of "
-                        "literals translate to durable's regular-expression dialect"
-                    )
-            if any(lit == "" for lit in lits):
+            found = [str(const)] if op == "contains" else _search_literals(const.pattern)
+            if found is None:
+                raise Refused(
+                    f"{where} {const.pattern!r}: only literals and alternations of "
+                    "literals translate to durable's regular-expression dialect"
+                )
+            if any(lit == "" for lit in found):
                 return present  # an empty alternative matches any (present) text
-            return _or(("leaf", {"$mt": {s: ".*" + _regex_literal(lit) + ".*"}}) for lit in lits)
+            return _or(("leaf", {"$mt": {s: ".*" + _regex_literal(lit) + ".*"}}) for lit in found)
         raise Refused(f"operator {op} on {leaf.path.text} ({fdef.describe()})")
 
     def ref_leaf(self, leaf: Leaf, s: str, negate: bool, where: str) -> Expr:
@@ -702,8 +713,8 @@ class DurableEngine:
         for name in self._rulesets[tp.type]:
             sid = f"s{next(self._sids)}"
             try:
-                for fact in batch:
-                    self._call(self._host.assert_fact, name, {**fact, "sid": sid})
+                # one call per batch; the catch-all rule makes every fact match something
+                self._call(self._host.assert_facts, name, [{**f, "sid": sid} for f in batch])
             finally:
                 self._host.delete_state(name, sid)
 
