@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
 import sys
 import threading
@@ -12,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, event, given, settings
 
 pytest.importorskip(
     "durable.engine",
@@ -26,6 +29,7 @@ from hazard_rules.backends import durable as backend
 from hazard_rules.errors import BackendError, BackendUnavailableError
 from hazard_rules.testing.cases import iter_cases, run_case
 from hazard_rules.testing.runner import available_backends
+from hazard_rules.testing.strategies import as_of_dates, fact_sets
 
 HERE = Path(__file__).resolve().parent
 BUNDLED = ("baoshan-2024", "gm-2023", "chem-2017")
@@ -73,8 +77,70 @@ def test_engines_say_who_judged() -> None:
     kinds = {r.meta.id: r.meta.kind for r in packs.rules}
     assert set(result.engines) == set(kinds)
     for rid, engine in result.engines.items():
-        want = "durable" if kinds[rid] in ("criterion", "check") else "python"
+        # every bundled deadline and recurring rule needs at least one per period: durable
+        want = "python" if kinds[rid] == "trend" else "durable"
         assert engine == want, rid
+    assert result.engines["baoshan-2024.leader-inspection"] == "durable"
+    assert result.engines["baoshan-2024.evacuation-drill"] == "durable"
+
+
+def test_at_least_more_than_one_stays_on_python() -> None:
+    packs = load_packs("baoshan-2024")
+    rules = tuple(
+        dataclasses.replace(r, at_least=2)
+        if r.meta.id in ("baoshan-2024.leader-inspection", "baoshan-2024.risk-assessment-report")
+        else r
+        for r in packs.rules
+    )
+    packs = dataclasses.replace(packs, rules=rules, _cache={})
+    facts = {
+        "enterprise": [{"id": "E1", "name": "甲", "high_risk": False, "sectors": ["construction"]}],
+        "inspection": [
+            {"id": "I1", "enterprise_id": "E1", "led_by": "principal", "held_on": "2024-05-02"},
+            {"id": "I2", "enterprise_id": "E1", "led_by": "principal", "held_on": "2024-06-02"},
+            {"id": "I3", "enterprise_id": "E1", "led_by": "principal", "held_on": "2024-08-02"},
+        ],
+    }
+    as_of = date(2025, 1, 15)
+    got = evaluate(packs, facts, as_of, backend="durable")
+    assert got.engines["baoshan-2024.leader-inspection"] == "python"
+    assert got.engines["baoshan-2024.risk-assessment-report"] == "python"
+    assert got.engines["baoshan-2024.evacuation-drill"] == "durable"
+    want = evaluate(packs, facts, as_of)
+    # Q2 has two, Q3 one, Q4 none: at least 2 per quarter → Q3 and Q4 missing
+    assert [
+        (v.period, v.status) for v in want.violations if v.rule == "baoshan-2024.leader-inspection"
+    ] == [("2024-Q3", "missing"), ("2024-Q4", "missing")]
+    assert [v.model_dump() for v in got.violations] == [v.model_dump() for v in want.violations]
+    assert backend.live_rulesets() == 0
+
+
+BAOSHAN = load_packs("baoshan-2024")
+DIFF_EXAMPLES = int(os.environ.get("DURABLE_DIFF_EXAMPLES", 300 if os.environ.get("CI") else 100))
+
+
+@settings(
+    max_examples=DIFF_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    facts=fact_sets(BAOSHAN.schema, near=BAOSHAN, max_size=6),
+    as_of=as_of_dates(near=BAOSHAN),
+)
+def test_baoshan_time_rules_agree_with_python(facts: dict[str, Any], as_of: date) -> None:
+    """Generated baoshan fact sets: the durable backend (deadline/recurring through none())
+    gives exactly the Python evaluator's result."""
+    want = evaluate(BAOSHAN, facts, as_of)
+    got = evaluate(BAOSHAN, facts, as_of, backend="durable")
+    timed = {v.status for v in want.violations if v.kind in ("recurring", "deadline")}
+    event(f"time findings: {sorted(timed) or 'none'}")
+    assert [v.model_dump() for v in got.violations] == [v.model_dump() for v in want.violations]
+    assert [c.model_dump() for c in got.classifications] == [
+        c.model_dump() for c in want.classifications
+    ]
+    assert got.counts == want.counts
+    assert backend.live_rulesets() == 0
 
 
 def test_twice_in_one_process_identical_and_nothing_leaked() -> None:

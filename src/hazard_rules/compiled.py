@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
@@ -72,6 +72,9 @@ class CompiledRule:
     rule: Rule
     preds: Mapping[str, Predicate]
     hints: tuple[re.Pattern[str], ...] = ()
+    # deadline/recurring judged elsewhere (the durable backend): (subject id, period label, or
+    # "" for a deadline's due date) → True when the subject has on-time evidence
+    on_time: Callable[[str, str], bool] | None = None
 
 
 @dataclass(frozen=True)

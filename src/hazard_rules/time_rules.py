@@ -72,7 +72,10 @@ class TimeRules(JudgeBase):
             ev = index.get(subj["id"], [])
             on_time = [e for e in ev if e[0] <= due]
             ref = self.ref(rule.subject.type, subj["id"])
-            if len(on_time) >= rule.at_least:
+            if cr.on_time is not None:
+                if cr.on_time(subj["id"], ""):
+                    continue
+            elif len(on_time) >= rule.at_least:
                 continue
             late = [self.ref(etype, e[2]) for e in ev if e[0] > due]
             if len(ev) >= rule.at_least:
@@ -134,8 +137,10 @@ class TimeRules(JudgeBase):
                 if not due < self.as_of:
                     break
                 ev = buckets.get(period, [])
-                on_time = sum(1 for d, _ in ev if d <= due)
-                if on_time >= need:
+                if cr.on_time is not None:
+                    if cr.on_time(subj["id"], period.label):
+                        continue
+                elif sum(1 for d, _ in ev if d <= due) >= need:
                     continue
                 extra = {"count": len(ev), "required": need}
                 if len(ev) >= need:

@@ -7,7 +7,19 @@ What runs where (the result's ``engines`` says it per rule):
   is compiled to durable rules and judged by durable's Rete network; the procedure around it
   (effective spans, due/done dates, messages) is the shared code of :mod:`hazard_rules.evaluate`.
   Candidate hints of a criterion are plain Python regular expressions, as in the Python backend.
-* ``deadline``, ``recurring`` and ``trend`` — judged by the Python evaluator (``"python"``).
+* ``deadline`` and ``recurring`` with ``at_least: 1`` (in every ``stricter`` variant too) — the
+  "is there on-time evidence?" question is answered by durable's ``none()`` pattern: per
+  subject, one session holds its evidence as ``activity`` facts (rule, placed period, day
+  number), then its required periods (or the due date) whose due date is before as_of as
+  ``window`` facts (rule, period, due day number); a rule over a window with no activity of its
+  rule and period dated on or before its due fires at once and flags the window. Python then
+  decides ``late`` vs ``missing`` for the flagged windows and renders the findings. Which
+  periods are required, the evidence ``where``, ``stricter`` and period placement (a period
+  label places the evidence, else its date) are the shared Python code of
+  :mod:`hazard_rules.time_rules`, so durable sees exactly the windows and activities the Python
+  evaluator would count.
+* ``deadline`` and ``recurring`` with ``at_least`` > 1 (durable has no clean "at least N") and
+  ``trend`` — judged by the Python evaluator (``"python"``).
 
 The compiler pushes ``not`` down to the leaves (durable has no negation), with missing values
 handled explicitly (SPEC §3.2: a missing field makes every operator false except
@@ -48,15 +60,18 @@ from hazard_rules.ir import (
     Condition,
     Const,
     Criterion,
+    Deadline,
     FieldPath,
     FieldRef,
     Leaf,
     NotOf,
+    Recurring,
 )
 from hazard_rules.packs import PackSet
-from hazard_rules.periods import Period
+from hazard_rules.periods import Period, period_of, periods_within
 from hazard_rules.results import Result
 from hazard_rules.schema import FieldDef
+from hazard_rules.time_rules import TimeRules
 
 __all__ = [
     "INSTALL_HINT",
@@ -497,6 +512,17 @@ class DurablePlan:
     python: CompiledPack
     types: tuple[TypePlan, ...]
     engines: Mapping[str, str]
+    timed: frozenset[str] = frozenset()  # deadline/recurring rule ids durable judges
+
+
+def timed_by_durable(rule: Any) -> bool:
+    """True for the deadline and recurring rules durable's ``none()`` judges faithfully:
+    at least one piece of evidence per period (or due date), in every stricter variant."""
+    if isinstance(rule, Deadline):
+        return rule.at_least == 1
+    if isinstance(rule, Recurring):
+        return rule.at_least == 1 and all(v.at_least == 1 for v in rule.stricter)
+    return False
 
 
 def _conditions(rule: Criterion | Check) -> dict[str, Condition | None]:
@@ -542,9 +568,12 @@ def compile_plan(packs: PackSet) -> DurablePlan:
                 rules.extend(DurableRule(key, p) for p in patterns)
             engines[rule.meta.id] = "durable"
         types.append(TypePlan(tname, tuple(cc.slots.values()), tuple(rules), constant))
+    timed = frozenset(cr.rule.meta.id for cr in python.timed if timed_by_durable(cr.rule))
+    for rid in timed:
+        engines[rid] = "durable"
     for rule in packs.rules:
         engines.setdefault(rule.meta.id, "python")
-    plan = DurablePlan(python, tuple(types), engines)
+    plan = DurablePlan(python, tuple(types), engines, timed)
     packs._cache["durable"] = plan
     return plan
 
@@ -582,9 +611,13 @@ class DurableEngine:
         self._fact_ids = itertools.count(1)
         self._sids = itertools.count(1)
         self._closed = False
+        self._late: set[int] = set()  # window fact ids with no on-time activity
+        self._timed_ruleset: str | None = None
         try:
             for tp in self.plan.types:
                 self._rulesets[tp.type] = self._register(tp)
+            if self.plan.timed:
+                self._timed_ruleset = self._register_timed()
         except BaseException:
             self.close()
             raise
@@ -621,6 +654,98 @@ class DurableEngine:
                 _live.add((id(self), name))
             names.append(name)
         return names
+
+    def _register_timed(self) -> str:
+        """The one ruleset of the time-based rules: a window with no on-time activity of its
+        rule and period (activities are asserted first, so it fires at once, never withdrawn)."""
+        name = f"hazard_rules_{uuid.uuid4().hex}"
+        late = self._late
+        errors = self._errors
+
+        def flag(c: Any) -> None:  # one parameter: two would make durable treat it as async
+            try:
+                late.add(int(c.w["id"]))
+            except BaseException as exc:  # surfaced after the call, see _call
+                errors.append(exc)
+
+        definition: dict[str, Any] = {
+            "no_on_time": {
+                "all": [
+                    {"w": {_TAG: "window"}},
+                    {
+                        "m_1$not": {
+                            "$and": [
+                                {_TAG: "activity"},
+                                {"rule": {"w": "rule"}},
+                                {"period": {"w": "period"}},
+                                {"$lte": {"day": {"w": "due"}}},
+                            ]
+                        }
+                    },
+                ],
+                "run": flag,
+            },
+            "seen": {
+                "pri": 1000,
+                "all": [{"m": {"$or": [{_TAG: "window"}, {_TAG: "activity"}]}}],
+                "run": _ignore,
+            },
+        }
+        try:
+            self._host.register_rulesets({name: definition})
+        except Exception as exc:
+            raise BackendError(f"durable rejected the time-rules ruleset: {exc}") from exc
+        handle = self._host.get_ruleset(name)._handle
+        self._handles.append((handle, name))
+        with _live_lock:
+            _live.add((id(self), name))
+        return name
+
+    def timed_verdicts(self, facts: FactSet, as_of: date) -> dict[str, Callable[[str, str], bool]]:
+        """Rule id → on-time verdict ``(subject id, period label or "") → bool`` for every
+        deadline and recurring rule durable judges, decided by durable's ``none()`` rule."""
+        if self._closed:
+            raise BackendError("this durable engine was closed")
+        if self._timed_ruleset is None:
+            return {}
+        probe = TimeRules(self.plan.python, facts, as_of, False)
+        # per subject: activity facts, window facts; a window id → (rule id, subject, period)
+        acts: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        wins: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        where: dict[int, tuple[str, str, str]] = {}
+        rules = [cr for cr in self.plan.python.timed if cr.rule.meta.id in self.plan.timed]
+        for n, cr in enumerate(rules):
+            for sid, label, day in _activities(probe, cr):
+                fact = {"id": next(self._fact_ids), _TAG: "activity", "rule": n}
+                acts[sid].append({**fact, "period": label, "day": day})
+            for sid, label, due in _windows(probe, cr):
+                fid = next(self._fact_ids)
+                wins[sid].append(
+                    {"id": fid, _TAG: "window", "rule": n, "period": label, "due": due}
+                )
+                where[fid] = (cr.rule.meta.id, sid, label)
+        name = self._timed_ruleset
+        self._late.clear()
+        try:
+            for subject, windows in wins.items():
+                sid = f"s{next(self._sids)}"  # one subject per session, deleted after
+                try:
+                    if acts.get(subject):
+                        self._call(
+                            self._host.assert_facts,
+                            name,
+                            [{**f, "sid": sid} for f in acts[subject]],
+                        )
+                    self._call(self._host.assert_facts, name, [{**f, "sid": sid} for f in windows])
+                finally:
+                    self._host.delete_state(name, sid)
+            flagged: dict[str, set[tuple[str, str]]] = defaultdict(set)
+            for fid in self._late:
+                rid, subject, label = where[fid]
+                flagged[rid].add((subject, label))
+        finally:
+            self._late.clear()
+        return {cr.rule.meta.id: _not_flagged(flagged[cr.rule.meta.id]) for cr in rules}
 
     def close(self) -> None:
         """Free every ruleset of this engine in the C core (idempotent)."""
@@ -739,7 +864,14 @@ class DurableEngine:
                         preds[slot] = _member(hits[key])
                 swapped.append(CompiledRule(cr.rule, preds, cr.hints))
             by_type[tname] = tuple(swapped)
-        compiled_pack = CompiledPack(self.plan.python.packs, by_type, self.plan.python.timed)
+        verdicts = self.timed_verdicts(facts, as_of)
+        timed = tuple(
+            CompiledRule(cr.rule, cr.preds, cr.hints, verdicts[cr.rule.meta.id])
+            if cr.rule.meta.id in verdicts
+            else cr
+            for cr in self.plan.python.timed
+        )
+        compiled_pack = CompiledPack(self.plan.python.packs, by_type, timed)
         result = judge(compiled_pack, facts, as_of, explain=explain, show_unmapped=show_unmapped)
         return result.model_copy(update={"engines": dict(self.plan.engines)})
 
@@ -760,6 +892,55 @@ def _chunks(rules: list[DurableRule]) -> Iterator[list[DurableRule]]:
 
 def _ignore(c: Any) -> None:
     return None
+
+
+def _not_flagged(flagged: set[tuple[str, str]]) -> Callable[[str, str], bool]:
+    return lambda subject, label: (subject, label) not in flagged
+
+
+def _activities(probe: TimeRules, cr: CompiledRule) -> Iterator[tuple[str, str, int]]:
+    """(subject id, placed period label or "", day number) of every piece of evidence the
+    Python evaluator would count for ``cr`` (its ``where``, dated, not after as_of)."""
+    rule = cr.rule
+    assert isinstance(rule, (Deadline, Recurring))
+    index = probe.evidence_index(cr, rule.evidence)
+    if isinstance(rule, Deadline):
+        for sid, ev in index.items():
+            for d, _, _ in ev:
+                yield sid, "", d.toordinal()
+        return
+    for subj in probe.subjects(cr, rule.subject.type):
+        every = probe.frequency(cr, rule, subj)[0]
+        for d, label, _ in index.get(subj["id"], ()):
+            # a period label places the evidence; without one its date does
+            p = label if label is not None else period_of(d, every)
+            if p.every == every:
+                yield subj["id"], p.label, d.toordinal()
+
+
+def _windows(probe: TimeRules, cr: CompiledRule) -> Iterator[tuple[str, str, int]]:
+    """(subject id, period label or "", due day number) of every required period (or due date)
+    of ``cr`` whose due date is before as_of, as :mod:`hazard_rules.time_rules` visits them."""
+    rule = cr.rule
+    assert isinstance(rule, (Deadline, Recurring))
+    if isinstance(rule, Deadline):
+        due = rule.due
+        if not rule.meta.in_effect(due) or not due < probe.as_of:
+            return
+        for subj in probe.subjects(cr, rule.subject.type):
+            if probe.active(rule.subject.type, subj, due, due):
+                yield subj["id"], "", due.toordinal()
+        return
+    for subj in probe.subjects(cr, rule.subject.type):
+        every, _, day = probe.frequency(cr, rule, subj)
+        lo, hi = probe.required_span(rule, subj)
+        if lo is None:
+            continue
+        for period in periods_within(lo, hi, every):
+            due = period.due(day)
+            if not due < probe.as_of:
+                break
+            yield subj["id"], period.label, due.toordinal()
 
 
 def _constant(value: bool) -> Callable[[Mapping[str, Any], Index], bool]:
