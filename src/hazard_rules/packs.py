@@ -324,6 +324,9 @@ def load_packs(*refs: str | os.PathLike[str]) -> PackSet:
             )
         )
     if loader.diags:
+        for info in infos:  # the rule files' own YAML errors join the schema's
+            for file in info.rule_files:
+                loader.read(file)
         raise PackError(loader.diags)
     rules: list[Rule] = []
     seen: dict[str, SourceSpan] = {}
