@@ -17,21 +17,13 @@ from hazard_rules._yaml import Path_, SourceMap
 from hazard_rules.errors import Diagnostic
 from hazard_rules.ir import (
     Check,
-    Condition,
     Criterion,
-    Deadline,
     DueSpec,
-    EvidenceSpec,
-    Recurring,
     Rule,
     RuleMeta,
-    SubjectSpec,
     Template,
-    Trend,
-    Variant,
 )
-from hazard_rules.lower_conditions import ConditionLowerer
-from hazard_rules.periods import EVERY, Period, parse_period
+from hazard_rules.lower_time import TimeLowerer
 from hazard_rules.schema import Schema, did_you_mean
 from hazard_rules.source import SourceSpan
 
@@ -86,72 +78,8 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[A-Za-z0-9_-]+)+$")
 _COMPARE_OPS = ("lt", "lte", "gt", "gte", "eq", "ne")
 
 
-class _RuleLowerer:
-    def __init__(
-        self,
-        schema: Schema,
-        lists: Mapping[str, tuple[Any, ...]],
-        smap: SourceMap,
-        pack_id: str,
-        subject_type: str,
-        diags: list[Diagnostic],
-    ) -> None:
-        from hazard_rules.periods import timezone
-
-        self.schema = schema
-        self.smap = smap
-        self.pack_id = pack_id
-        self.subject_type = subject_type
-        self.diags = diags
-        self.conds = ConditionLowerer(schema, lists, smap, timezone(schema.timezone), diags)
-
-    def err(self, where: Path_, code: str, msg: str, *, key: bool = False) -> None:
-        span = self.smap.key_span(where) if key else self.smap.span(where)
-        self.diags.append(Diagnostic(span, code, msg))
-
-    def keys(
-        self, doc: Any, allowed: set[str], required: tuple[str, ...], where: Path_, what: str
-    ) -> bool:
-        if not isinstance(doc, dict):
-            self.err(where, "invalid_value", f"{what} must be a mapping")
-            return False
-        ok = True
-        for key in doc:
-            if key not in allowed:
-                hint = did_you_mean(str(key), allowed)
-                self.err(
-                    (*where, key), "unknown_key", f"unknown key {key!r} in {what}{hint}", key=True
-                )
-                ok = False
-        for key in required:
-            if key not in doc:
-                self.err(where, "missing_key", f"{what} needs `{key}`")
-                ok = False
-        return ok
-
-    def type_name(self, value: Any, where: Path_) -> str | None:
-        if not isinstance(value, str) or value not in self.schema.types:
-            hint = did_you_mean(str(value), self.schema.types)
-            self.err(where, "unknown_type", f"unknown record type {value!r}{hint}")
-            return None
-        return value
-
-    def date_value(self, value: Any, where: Path_) -> date | None:
-        if isinstance(value, date):
-            return value
-        self.err(where, "malformed_date", f"{value!r} is not a valid date (YYYY-MM-DD)")
-        return None
-
-    def positive_int(self, value: Any, where: Path_, what: str) -> int | None:
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            self.err(where, "invalid_value", f"{what} must be a positive integer")
-            return None
-        return value
-
-    def cond(self, tname: str | None, doc: Any, where: Path_) -> Condition | None:
-        if tname is None or doc is None:
-            return None
-        return self.conds.lower(tname, doc, where)
+class _RuleLowerer(TimeLowerer):
+    """Every rule kind: common keys, messages, criterion and check here; the rest inherited."""
 
     def template(self, text: Any, where: Path_, names: frozenset[str]) -> Template | None:
         if not isinstance(text, str) or not text.strip():
@@ -365,14 +293,6 @@ class _RuleLowerer:
             return None
         return Check(meta, tname, wh, req, due, str(done) if done else None)
 
-    def date_field(self, tname: str, name: Any, where: Path_) -> str | None:
-        fdef = self.schema.types[tname].fields.get(str(name))
-        if fdef is None or fdef.kind not in ("date", "datetime"):
-            hint = did_you_mean(str(name), self.schema.types[tname].fields)
-            self.err(where, "unknown_field", f"{tname} has no date field {name!r}{hint}")
-            return None
-        return str(name)
-
     def due_spec(self, tname: str, doc: Any, where: Path_) -> DueSpec | None:
         if isinstance(doc, date):
             return DueSpec(date=doc)
@@ -391,204 +311,6 @@ class _RuleLowerer:
             return DueSpec(field=f, days=days) if f else None
         self.err(where, "invalid_value", "due is a date, {field: F} or {after: F, days: N}")
         return None
-
-    def subject(self, doc: Any, where: Path_) -> SubjectSpec | None:
-        if not self.keys(doc, {"type", "where"}, ("type",), where, "subject"):
-            return None
-        tname = self.type_name(doc["type"], (*where, "type"))
-        if tname is None:
-            return None
-        wh = self.cond(tname, doc.get("where"), (*where, "where"))
-        return SubjectSpec(tname, wh)
-
-    def evidence(
-        self, subject: str | None, doc: Any, where: Path_, what: str
-    ) -> EvidenceSpec | None:
-        allowed = {"type", "where", "date", "via"} | ({"period"} if what == "evidence" else set())
-        if not self.keys(doc, allowed, ("type",), where, what):
-            return None
-        tname = self.type_name(doc["type"], (*where, "type"))
-        if tname is None or subject is None:
-            return None
-        tdef = self.schema.types[tname]
-        links = tdef.ref_fields_to(subject)
-        via = doc.get("via")
-        if via is not None:
-            if via not in links:
-                self.err(
-                    (*where, "via"),
-                    "unknown_field",
-                    f"{tname} has no reference field {via!r} to {subject}{did_you_mean(str(via), links)}",
-                )
-                return None
-        elif len(links) == 1:
-            via = links[0]
-        else:
-            code = "no_link" if not links else "ambiguous_link"
-            msg = (
-                f"{tname} has no reference to {subject}"
-                if not links
-                else f"{tname} refers to {subject} through {', '.join(links)}: name one with `via`"
-            )
-            self.err(where, code, msg)
-            return None
-        date_name = doc.get("date", tdef.date_field)
-        if date_name is None:
-            self.err(where, "missing_key", f"{what} needs `date` ({tname} has no own date)")
-            return None
-        date_field = self.date_field(tname, date_name, (*where, "date"))
-        period_field = doc.get("period")
-        if period_field is not None:
-            fdef = tdef.fields.get(str(period_field))
-            if fdef is None or fdef.kind != "period":
-                self.err(
-                    (*where, "period"),
-                    "unknown_field",
-                    f"{tname} has no period field {period_field!r}",
-                )
-                return None
-        wh = self.cond(tname, doc.get("where"), (*where, "where"))
-        if date_field is None:
-            return None
-        return EvidenceSpec(
-            tname, str(via), date_field, wh, str(period_field) if period_field else None
-        )
-
-    def at_least(self, doc: dict[str, Any], where: Path_) -> int:
-        if "at_least" not in doc:
-            return 1
-        return self.positive_int(doc["at_least"], (*where, "at_least"), "at_least") or 1
-
-    def _deadline(
-        self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None
-    ) -> Deadline | None:
-        subject = (
-            self.subject(doc.get("subject"), (*where, "subject")) if "subject" in doc else None
-        )
-        ev = (
-            self.evidence(
-                subject.type if subject else None,
-                doc.get("evidence"),
-                (*where, "evidence"),
-                "evidence",
-            )
-            if "evidence" in doc
-            else None
-        )
-        due = self.date_value(doc["due"], (*where, "due")) if "due" in doc else None
-        n = self.at_least(doc, where)
-        if meta is None or subject is None or ev is None or due is None:
-            return None
-        return Deadline(meta, subject, ev, due, n)
-
-    def every(self, value: Any, where: Path_) -> str | None:
-        if value not in EVERY:
-            hint = did_you_mean(str(value), EVERY)
-            self.err(where, "invalid_value", f"every {value!r}: one of {', '.join(EVERY)}{hint}")
-            return None
-        return str(value)
-
-    def due_day(self, doc: dict[str, Any], where: Path_) -> int | None:
-        if "due" not in doc:
-            return None
-        due = doc["due"]
-        if not isinstance(due, dict) or set(due) != {"day"}:
-            self.err((*where, "due"), "invalid_value", "a recurring due is {day: N}")
-            return None
-        return self.positive_int(due["day"], (*where, "due", "day"), "day")
-
-    def _recurring(
-        self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None
-    ) -> Recurring | None:
-        subject = (
-            self.subject(doc.get("subject"), (*where, "subject")) if "subject" in doc else None
-        )
-        ev = (
-            self.evidence(
-                subject.type if subject else None,
-                doc.get("evidence"),
-                (*where, "evidence"),
-                "evidence",
-            )
-            if "evidence" in doc
-            else None
-        )
-        every = self.every(doc.get("every"), (*where, "every")) if "every" in doc else None
-        n = self.at_least(doc, where)
-        day = self.due_day(doc, where)
-        variants: list[Variant] = []
-        for i, v in enumerate(doc.get("stricter") or []):
-            vw = (*where, "stricter", i)
-            if not self.keys(
-                v, {"when", "every", "at_least", "due"}, ("when",), vw, "a stricter variant"
-            ):
-                continue
-            when = self.cond(subject.type if subject else None, v["when"], (*vw, "when"))
-            v_every = self.every(v["every"], (*vw, "every")) if "every" in v else every
-            v_n = self.at_least(v, vw) if "at_least" in v else n
-            v_day = self.due_day(v, vw) if "due" in v else day
-            if when is not None and v_every is not None:
-                variants.append(Variant(when, v_every, v_n, v_day))
-        w_from = w_until = None
-        win = doc.get("window")
-        if win is not None and self.keys(win, {"from", "until"}, (), (*where, "window"), "window"):
-            w_from = (
-                self.date_value(win["from"], (*where, "window", "from")) if "from" in win else None
-            )
-            w_until = (
-                self.date_value(win["until"], (*where, "window", "until"))
-                if "until" in win
-                else None
-            )
-            if w_from and w_until and w_from > w_until:
-                self.err((*where, "window"), "invalid_value", "window ends before it starts")
-        if ev is not None and ev.period_field is None and day is not None and every is not None:
-            pass  # evidence placed by date with a due day inside the period: lateness by date
-        if meta is None or subject is None or ev is None or every is None:
-            return None
-        return Recurring(meta, subject, ev, every, n, day, tuple(variants), w_from, w_until)
-
-    def _trend(self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None) -> Trend | None:
-        subject = (
-            self.subject(doc.get("subject"), (*where, "subject")) if "subject" in doc else None
-        )
-        count = (
-            self.evidence(
-                subject.type if subject else None, doc.get("count"), (*where, "count"), "count"
-            )
-            if "count" in doc
-            else None
-        )
-        cmp = doc.get("compare")
-        periods: list[Period | None] = [None, None]
-        op = None
-        if cmp is not None and self.keys(
-            cmp, {"period", "to", "op"}, ("period", "to", "op"), (*where, "compare"), "compare"
-        ):
-            for i, key in enumerate(("period", "to")):
-                try:
-                    periods[i] = parse_period(cmp[key])
-                except ValueError as exc:
-                    self.err((*where, "compare", key), "malformed_period", str(exc))
-            op = cmp["op"]
-            if op not in _COMPARE_OPS:
-                self.err(
-                    (*where, "compare", "op"),
-                    "invalid_value",
-                    f"op {op!r}: one of {', '.join(_COMPARE_OPS)}",
-                )
-                op = None
-        p, to = periods
-        if (
-            meta is None
-            or subject is None
-            or count is None
-            or p is None
-            or to is None
-            or op is None
-        ):
-            return None
-        return Trend(meta, subject, count, p, to, str(op))
 
 
 def lower_rule_file(

@@ -1,0 +1,226 @@
+"""Lowering of the time-based rule kinds: ``deadline``, ``recurring`` and ``trend`` — subjects,
+evidence linked through its reference field, frequencies, windows and trend comparisons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hazard_rules._yaml import Path_
+from hazard_rules.ir import (
+    Deadline,
+    EvidenceSpec,
+    Recurring,
+    RuleMeta,
+    SubjectSpec,
+    Trend,
+    Variant,
+)
+from hazard_rules.lower_base import LowererBase
+from hazard_rules.periods import EVERY, Period, parse_period
+from hazard_rules.schema import did_you_mean
+
+__all__ = ["TimeLowerer"]
+
+_COMPARE_OPS = ("lt", "lte", "gt", "gte", "eq", "ne")
+
+
+class TimeLowerer(LowererBase):
+    """The time-based rule kinds."""
+
+    def subject(self, doc: Any, where: Path_) -> SubjectSpec | None:
+        if not self.keys(doc, {"type", "where"}, ("type",), where, "subject"):
+            return None
+        tname = self.type_name(doc["type"], (*where, "type"))
+        if tname is None:
+            return None
+        wh = self.cond(tname, doc.get("where"), (*where, "where"))
+        return SubjectSpec(tname, wh)
+
+    def evidence(
+        self, subject: str | None, doc: Any, where: Path_, what: str
+    ) -> EvidenceSpec | None:
+        allowed = {"type", "where", "date", "via"} | ({"period"} if what == "evidence" else set())
+        if not self.keys(doc, allowed, ("type",), where, what):
+            return None
+        tname = self.type_name(doc["type"], (*where, "type"))
+        if tname is None or subject is None:
+            return None
+        tdef = self.schema.types[tname]
+        links = tdef.ref_fields_to(subject)
+        via = doc.get("via")
+        if via is not None:
+            if via not in links:
+                self.err(
+                    (*where, "via"),
+                    "unknown_field",
+                    f"{tname} has no reference field {via!r} to {subject}{did_you_mean(str(via), links)}",
+                )
+                return None
+        elif len(links) == 1:
+            via = links[0]
+        else:
+            code = "no_link" if not links else "ambiguous_link"
+            msg = (
+                f"{tname} has no reference to {subject}"
+                if not links
+                else f"{tname} refers to {subject} through {', '.join(links)}: name one with `via`"
+            )
+            self.err(where, code, msg)
+            return None
+        date_name = doc.get("date", tdef.date_field)
+        if date_name is None:
+            self.err(where, "missing_key", f"{what} needs `date` ({tname} has no own date)")
+            return None
+        date_field = self.date_field(tname, date_name, (*where, "date"))
+        period_field = doc.get("period")
+        if period_field is not None:
+            fdef = tdef.fields.get(str(period_field))
+            if fdef is None or fdef.kind != "period":
+                self.err(
+                    (*where, "period"),
+                    "unknown_field",
+                    f"{tname} has no period field {period_field!r}",
+                )
+                return None
+        wh = self.cond(tname, doc.get("where"), (*where, "where"))
+        if date_field is None:
+            return None
+        return EvidenceSpec(
+            tname, str(via), date_field, wh, str(period_field) if period_field else None
+        )
+
+    def at_least(self, doc: dict[str, Any], where: Path_) -> int:
+        if "at_least" not in doc:
+            return 1
+        return self.positive_int(doc["at_least"], (*where, "at_least"), "at_least") or 1
+
+    def _deadline(
+        self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None
+    ) -> Deadline | None:
+        subject = (
+            self.subject(doc.get("subject"), (*where, "subject")) if "subject" in doc else None
+        )
+        ev = (
+            self.evidence(
+                subject.type if subject else None,
+                doc.get("evidence"),
+                (*where, "evidence"),
+                "evidence",
+            )
+            if "evidence" in doc
+            else None
+        )
+        due = self.date_value(doc["due"], (*where, "due")) if "due" in doc else None
+        n = self.at_least(doc, where)
+        if meta is None or subject is None or ev is None or due is None:
+            return None
+        return Deadline(meta, subject, ev, due, n)
+
+    def every(self, value: Any, where: Path_) -> str | None:
+        if value not in EVERY:
+            hint = did_you_mean(str(value), EVERY)
+            self.err(where, "invalid_value", f"every {value!r}: one of {', '.join(EVERY)}{hint}")
+            return None
+        return str(value)
+
+    def due_day(self, doc: dict[str, Any], where: Path_) -> int | None:
+        if "due" not in doc:
+            return None
+        due = doc["due"]
+        if not isinstance(due, dict) or set(due) != {"day"}:
+            self.err((*where, "due"), "invalid_value", "a recurring due is {day: N}")
+            return None
+        return self.positive_int(due["day"], (*where, "due", "day"), "day")
+
+    def _recurring(
+        self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None
+    ) -> Recurring | None:
+        subject = (
+            self.subject(doc.get("subject"), (*where, "subject")) if "subject" in doc else None
+        )
+        ev = (
+            self.evidence(
+                subject.type if subject else None,
+                doc.get("evidence"),
+                (*where, "evidence"),
+                "evidence",
+            )
+            if "evidence" in doc
+            else None
+        )
+        every = self.every(doc.get("every"), (*where, "every")) if "every" in doc else None
+        n = self.at_least(doc, where)
+        day = self.due_day(doc, where)
+        variants: list[Variant] = []
+        for i, v in enumerate(doc.get("stricter") or []):
+            vw = (*where, "stricter", i)
+            if not self.keys(
+                v, {"when", "every", "at_least", "due"}, ("when",), vw, "a stricter variant"
+            ):
+                continue
+            when = self.cond(subject.type if subject else None, v["when"], (*vw, "when"))
+            v_every = self.every(v["every"], (*vw, "every")) if "every" in v else every
+            v_n = self.at_least(v, vw) if "at_least" in v else n
+            v_day = self.due_day(v, vw) if "due" in v else day
+            if when is not None and v_every is not None:
+                variants.append(Variant(when, v_every, v_n, v_day))
+        w_from = w_until = None
+        win = doc.get("window")
+        if win is not None and self.keys(win, {"from", "until"}, (), (*where, "window"), "window"):
+            w_from = (
+                self.date_value(win["from"], (*where, "window", "from")) if "from" in win else None
+            )
+            w_until = (
+                self.date_value(win["until"], (*where, "window", "until"))
+                if "until" in win
+                else None
+            )
+            if w_from and w_until and w_from > w_until:
+                self.err((*where, "window"), "invalid_value", "window ends before it starts")
+        if ev is not None and ev.period_field is None and day is not None and every is not None:
+            pass  # evidence placed by date with a due day inside the period: lateness by date
+        if meta is None or subject is None or ev is None or every is None:
+            return None
+        return Recurring(meta, subject, ev, every, n, day, tuple(variants), w_from, w_until)
+
+    def _trend(self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None) -> Trend | None:
+        subject = (
+            self.subject(doc.get("subject"), (*where, "subject")) if "subject" in doc else None
+        )
+        count = (
+            self.evidence(
+                subject.type if subject else None, doc.get("count"), (*where, "count"), "count"
+            )
+            if "count" in doc
+            else None
+        )
+        cmp = doc.get("compare")
+        periods: list[Period | None] = [None, None]
+        op = None
+        if cmp is not None and self.keys(
+            cmp, {"period", "to", "op"}, ("period", "to", "op"), (*where, "compare"), "compare"
+        ):
+            for i, key in enumerate(("period", "to")):
+                try:
+                    periods[i] = parse_period(cmp[key])
+                except ValueError as exc:
+                    self.err((*where, "compare", key), "malformed_period", str(exc))
+            op = cmp["op"]
+            if op not in _COMPARE_OPS:
+                self.err(
+                    (*where, "compare", "op"),
+                    "invalid_value",
+                    f"op {op!r}: one of {', '.join(_COMPARE_OPS)}",
+                )
+                op = None
+        p, to = periods
+        if (
+            meta is None
+            or subject is None
+            or count is None
+            or p is None
+            or to is None
+            or op is None
+        ):
+            return None
+        return Trend(meta, subject, count, p, to, str(op))
