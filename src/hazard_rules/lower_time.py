@@ -94,22 +94,20 @@ class TimeLowerer(LowererBase):
             return 1
         return self.positive_int(doc["at_least"], (*where, "at_least"), "at_least") or 1
 
+    def subject_and_evidence(
+        self, doc: dict[str, Any], where: Path_
+    ) -> tuple[SubjectSpec | None, EvidenceSpec | None]:
+        """The ``subject`` and the ``evidence`` linked to it, as far as they lower."""
+        subject = self.subject(doc["subject"], (*where, "subject")) if "subject" in doc else None
+        if "evidence" not in doc:
+            return subject, None
+        owner = subject.type if subject else None
+        return subject, self.evidence(owner, doc["evidence"], (*where, "evidence"), "evidence")
+
     def _deadline(
         self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None
     ) -> Deadline | None:
-        subject = (
-            self.subject(doc.get("subject"), (*where, "subject")) if "subject" in doc else None
-        )
-        ev = (
-            self.evidence(
-                subject.type if subject else None,
-                doc.get("evidence"),
-                (*where, "evidence"),
-                "evidence",
-            )
-            if "evidence" in doc
-            else None
-        )
+        subject, ev = self.subject_and_evidence(doc, where)
         due = self.date_value(doc["due"], (*where, "due")) if "due" in doc else None
         n = self.at_least(doc, where)
         if meta is None or subject is None or ev is None or due is None:
@@ -135,19 +133,7 @@ class TimeLowerer(LowererBase):
     def _recurring(
         self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None
     ) -> Recurring | None:
-        subject = (
-            self.subject(doc.get("subject"), (*where, "subject")) if "subject" in doc else None
-        )
-        ev = (
-            self.evidence(
-                subject.type if subject else None,
-                doc.get("evidence"),
-                (*where, "evidence"),
-                "evidence",
-            )
-            if "evidence" in doc
-            else None
-        )
+        subject, ev = self.subject_and_evidence(doc, where)
         every = self.every(doc.get("every"), (*where, "every")) if "every" in doc else None
         n = self.at_least(doc, where)
         day = self.due_day(doc, where)
