@@ -355,10 +355,3 @@ def _root_fields(cond: Condition | None) -> set[str]:
     if isinstance(cond, NotOf):
         return _root_fields(cond.item)
     return set().union(*(_root_fields(c) for c in cond.items))
-
-
-def parse_as_of(value: str | date) -> date:
-    """``as_of`` from a date or ISO text."""
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(value)

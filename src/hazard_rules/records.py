@@ -209,10 +209,6 @@ class RecordCoercer:
             return conv_date
         return lambda value: coerce_value(fdef, value, zone)
 
-    def unknown(self, names: Any) -> list[str]:
-        """The names among ``names`` that are not fields (nor labels) of this type."""
-        return [n for n in names if n not in self.headers and n != "type"]
-
     def coerce(self, raw: Mapping[str, Any], unknown: set[str] | None = None) -> dict[str, Any]:
         """Coerce one raw mapping keyed by field names or labels; raises :class:`Rejection`.
 
