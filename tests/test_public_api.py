@@ -72,3 +72,27 @@ def test_facts_of_the_wrong_shape_are_input_errors() -> None:
         evaluate(packs, {"no_such_type": []}, date(2025, 1, 1))
     with pytest.raises(InputError):
         evaluate(packs, {}, "2025-01-01")  # type: ignore[arg-type]
+
+
+def test_alias_bombs_are_refused_quickly(tmp_path: Path) -> None:
+    """SPEC §7: no input makes the program hang or exhaust memory on a small file."""
+    lines = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for i in range(1, 9):
+        prev = f"*a{i - 1}"
+        lines.append(f"a{i}: &a{i} [{', '.join([prev] * 10)}]")
+    (tmp_path / "pack.yaml").write_text(
+        "id: p\ntitle: t\nversion: '1'\ncite: c\nextends: [core]\n", encoding="utf-8"
+    )
+    (tmp_path / "bomb.rule.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(PackError) as err:
+        load_packs(tmp_path)
+    assert "yaml_too_large" in {d.code for d in err.value.diagnostics}
+
+
+def test_deeply_nested_json_is_a_rejected_line(tmp_path: Path) -> None:
+    export = tmp_path / "mixed.jsonl"
+    good = '{"type": "enterprise", "id": "E1", "name": "甲", "sectors": ["commerce"], "high_risk": false}'
+    export.write_text(good + "\n" + "[" * 100_000 + "\n", encoding="utf-8")
+    result = evaluate(load_packs("baoshan-2024"), export, date(2024, 1, 2))
+    assert result.counts.read == 2 and result.counts.rejected == 1
+    assert result.rejected[0].source.endswith("mixed.jsonl:2")

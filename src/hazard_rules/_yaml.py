@@ -21,6 +21,7 @@ except AttributeError:  # pragma: no cover - libyaml missing
     _Loader = yaml.SafeLoader
 
 Path_ = tuple[str | int, ...]
+MAX_NODES = 500_000  # values in one YAML document, aliases expanded
 
 
 class SourceMap:
@@ -84,7 +85,8 @@ def load_yaml_text(text: str, name: str) -> tuple[Any, SourceMap]:
         if node is None:
             return None, smap
         problems: list[Diagnostic] = []
-        data = _build(node, (), smap, loader, problems)
+        budget = [MAX_NODES]
+        data = _build(node, (), smap, loader, problems, budget)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         span = _span(name, mark) if mark is not None else SourceSpan(name)
@@ -104,8 +106,20 @@ def _build(
     smap: SourceMap,
     loader: yaml.SafeLoader,
     problems: list[Diagnostic],
+    budget: list[int],
 ) -> Any:
     name = smap.path
+    budget[0] -= 1
+    if budget[0] < 0:  # aliases can make a small file expand without bound ("billion laughs")
+        raise YamlError(
+            [
+                Diagnostic(
+                    _span(name, node.start_mark),
+                    "yaml_too_large",
+                    f"more than {MAX_NODES:,} values (aliases expanded); refusing to go on",
+                )
+            ]
+        )
     smap.add(where, _span(name, node.start_mark))
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # resolves YAML merge keys (<<) safely
@@ -131,14 +145,15 @@ def _build(
                 )
                 continue
             child = (*where, key)
-            out[key] = _build(value_node, child, smap, loader, problems)
+            out[key] = _build(value_node, child, smap, loader, problems, budget)
             smap.add(
                 child, _span(name, value_node.start_mark), key=_span(name, key_node.start_mark)
             )
         return out
     if isinstance(node, yaml.SequenceNode):
         return [
-            _build(item, (*where, i), smap, loader, problems) for i, item in enumerate(node.value)
+            _build(item, (*where, i), smap, loader, problems, budget)
+            for i, item in enumerate(node.value)
         ]
     try:
         return loader.construct_object(node, deep=True)

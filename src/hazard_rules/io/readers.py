@@ -102,6 +102,9 @@ def _jsonl_rows(tname: str | None, path: Path) -> Iterator[RawRow]:
                 source = f"{name}:{n}"
                 try:
                     obj = json.loads(line)
+                except RecursionError:
+                    yield tname or "?", source, Unreadable("JSON nested too deeply")
+                    continue
                 except json.JSONDecodeError as exc:
                     yield (
                         tname or "?",
