@@ -189,7 +189,9 @@ def cmd_packs(args: argparse.Namespace, out: TextIO) -> int:
     for pid in bundled_packs():
         packs = load_packs(pid)
         info = packs.packs[-1]
-        own = [r for r in packs.rules if r.meta.pack == pid]
+        own = sorted(
+            (r for r in packs.rules if r.meta.pack == pid), key=lambda r: _natural(r.meta.id)
+        )
         out.write(f"\n{info.id}  {info.title}  (v{info.version}; {info.cite}; {len(own)} rules)\n")
         if info.extends:
             out.write(f"  extends: {', '.join(info.extends)}\n")
@@ -206,6 +208,11 @@ def cmd_packs(args: argparse.Namespace, out: TextIO) -> int:
                 + "\n"
             )
     return 0
+
+
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders chem-2017.2 before chem-2017.10."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", text))
 
 
 def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
