@@ -14,13 +14,14 @@ import io
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from hazard_rules.api import load_facts
 from hazard_rules.evaluate import _Judge, compile_pack
 from hazard_rules.facts import FactSet
 from hazard_rules.ir import Check, Deadline, Recurring
+from hazard_rules.judging import check_due
 from hazard_rules.judging import local_date as _local
 from hazard_rules.packs import PackSet
 from hazard_rules.periods import period_of, periods_within
@@ -135,20 +136,17 @@ def upcoming(
             for rec in j.idx.get(tname, {}).values():
                 if not j.exists(tname, rec) or not cr.preds["where"](rec, j.idx):
                     continue
-                check_due: date | None = rule.due.date
-                if rule.due.field is not None:
-                    base = _local(rec.get(rule.due.field))
-                    check_due = base + timedelta(days=rule.due.days) if base else None
-                if check_due is None or not (as_of <= check_due <= until):
+                due_on = check_due(rule, rec)
+                if due_on is None or not (as_of <= due_on <= until):
                     continue
-                if not rule.meta.in_effect(check_due):
+                if not rule.meta.in_effect(due_on):
                     continue
                 done = _local(rec.get(rule.done))
                 if done is None or done > as_of:
                     owner = j.subject_of(tname, rec)
                     items.append(
                         Upcoming(
-                            check_due,
+                            due_on,
                             owner.type,
                             owner.id,
                             name(owner.type, owner.id),

@@ -18,9 +18,8 @@ Semantics follow SPEC §3.3–§3.4 to the letter; the notable ones:
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 
 from hazard_rules.compiled import CompiledPack, CompiledRule, Finding, compile_pack
 from hazard_rules.facts import FactSet, RawRow, collect_facts
@@ -35,8 +34,8 @@ from hazard_rules.ir import (
     Recurring,
     Trend,
 )
-from hazard_rules.judging import Record, local_date
-from hazard_rules.results import Candidate, Classification, Counts, Result
+from hazard_rules.judging import Record, check_due, local_date
+from hazard_rules.results import Candidate, Classification, Result, label_key, summarize
 from hazard_rules.time_rules import TimeRules
 
 __all__ = [
@@ -120,28 +119,18 @@ class _Judge(TimeRules):
         """The result (violations apart, as sorted findings)."""
         facts = self.facts
         findings = sorted(self.violations, key=Finding.sort_key)
-        by_status: dict[str, int] = defaultdict(int)
-        by_severity: dict[str, int] = defaultdict(int)
-        for f in findings:
-            by_status[f.status] += 1
-            by_severity[f.meta.severity] += 1
-        counts = Counts(
-            read=facts.read,
-            evaluated=facts.evaluated,
-            rejected=len(facts.rejected),
-            violations=len(findings),
-            by_status=dict(sorted(by_status.items())),
-            by_severity=dict(sorted(by_severity.items())),
-            classifications=len(self.classifications),
-            candidates=len(self.candidates),
+        counts = summarize(
+            (facts.read, facts.evaluated, len(facts.rejected)),
+            ((f.status, f.meta.severity) for f in findings),
+            len(self.classifications),
+            len(self.candidates),
         )
-        rkey = lambda c: (c.subject.type, c.subject.id, c.record.type, c.record.id, c.rule)  # noqa: E731
         result = Result(
             as_of=self.as_of,
             packs=[p.id for p in self.c.packs.packs],
             violations=[],
-            classifications=sorted(self.classifications, key=rkey),
-            candidates=sorted(self.candidates, key=rkey),
+            classifications=sorted(self.classifications, key=label_key),
+            candidates=sorted(self.candidates, key=label_key),
             unmapped=sorted(self.unmapped, key=lambda r: (r.type, r.id)) if show_unmapped else None,
             rejected=facts.rejected,
             notes=facts.notes,
@@ -224,10 +213,7 @@ class _Judge(TimeRules):
                 )
         if rule.due is None or rule.done is None:
             return
-        due = rule.due.date
-        if rule.due.field is not None:
-            base = local_date(rec.get(rule.due.field))
-            due = base + timedelta(days=rule.due.days) if base is not None else None
+        due = check_due(rule, rec)
         if due is None or not rule.meta.in_effect(due):
             return
         done = local_date(rec.get(rule.done))

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from hazard_rules.backends.python import Index
 from hazard_rules.compiled import CompiledPack, CompiledRule, Finding
 from hazard_rules.facts import FactSet
-from hazard_rules.ir import RuleMeta
+from hazard_rules.ir import Check, RuleMeta
 from hazard_rules.periods import Period
 from hazard_rules.results import Candidate, Classification, RecordRef
 
-__all__ = ["JudgeBase", "Record", "local_date"]
+__all__ = ["JudgeBase", "Record", "check_due", "local_date"]
 
 Record = Mapping[str, Any]
 
@@ -24,6 +24,17 @@ def local_date(value: Any) -> date | None:
     if isinstance(value, datetime):
         return value.date()
     return value if isinstance(value, date) else None
+
+
+def check_due(rule: Check, rec: Mapping[str, Any]) -> date | None:
+    """A check's due date for one record: fixed, a field, or days after a field (None: no
+    date on the record, so nothing to judge on time)."""
+    if rule.due is None:
+        return None
+    if rule.due.field is None:
+        return rule.due.date
+    base = local_date(rec.get(rule.due.field))
+    return base + timedelta(days=rule.due.days) if base is not None else None
 
 
 class JudgeBase:

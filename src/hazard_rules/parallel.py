@@ -9,13 +9,12 @@ SPEC §4 is applied again to the union). Where ``fork`` is unavailable, it runs 
 from __future__ import annotations
 
 import multiprocessing as mp
-from collections import Counter
 from datetime import date
 from typing import Any
 
 from hazard_rules.evaluate import CompiledPack, judge
 from hazard_rules.facts import FactSet
-from hazard_rules.results import Counts, Result, violation_key
+from hazard_rules.results import Result, label_key, summarize, violation_key
 
 __all__ = ["judge_parallel"]
 
@@ -67,23 +66,19 @@ def merge(parts: list[Result], *, show_unmapped: bool) -> Result:
     """One result from the results of disjoint partitions of the same fact set."""
     first = parts[0]
     violations = sorted((v for p in parts for v in p.violations), key=violation_key)
-    rkey = lambda c: (c.subject.type, c.subject.id, c.record.type, c.record.id, c.rule)  # noqa: E731
-    classifications = sorted((c for p in parts for c in p.classifications), key=rkey)
-    candidates = sorted((c for p in parts for c in p.candidates), key=rkey)
+    classifications = sorted((c for p in parts for c in p.classifications), key=label_key)
+    candidates = sorted((c for p in parts for c in p.candidates), key=label_key)
     unmapped = None
     if show_unmapped:
         unmapped = sorted(
             (r for p in parts for r in p.unmapped or []), key=lambda r: (r.type, r.id)
         )
-    counts = Counts(
-        read=first.counts.read,
-        evaluated=first.counts.evaluated,
-        rejected=first.counts.rejected,
-        violations=len(violations),
-        by_status=dict(sorted(Counter(v.status for v in violations).items())),
-        by_severity=dict(sorted(Counter(v.severity for v in violations).items())),
-        classifications=len(classifications),
-        candidates=len(candidates),
+    c = first.counts
+    counts = summarize(
+        (c.read, c.evaluated, c.rejected),
+        ((v.status, v.severity) for v in violations),
+        len(classifications),
+        len(candidates),
     )
     return first.model_copy(
         update={

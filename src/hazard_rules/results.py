@@ -7,6 +7,8 @@ violations sort by subject, rule, period, record.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from datetime import date
 from typing import Any, Literal
 
@@ -118,6 +120,31 @@ class Result(_Model):
     notes: list[str] = Field(default_factory=list)
     engines: dict[str, str] = Field(default_factory=dict)
     counts: Counts = Field(default_factory=Counts)
+
+
+def label_key(c: Classification | Candidate) -> tuple[str, ...]:
+    """Sort key of classifications and candidates: subject, record, rule."""
+    return (c.subject.type, c.subject.id, c.record.type, c.record.id, c.rule)
+
+
+def summarize(
+    facts: tuple[int, int, int],
+    findings: Iterable[tuple[str, str]],
+    classifications: int,
+    candidates: int,
+) -> Counts:
+    """Counts from (read, evaluated, rejected) and the (status, severity) of every finding."""
+    pairs = list(findings)
+    return Counts(
+        read=facts[0],
+        evaluated=facts[1],
+        rejected=facts[2],
+        violations=len(pairs),
+        by_status=dict(sorted(Counter(st for st, _ in pairs).items())),
+        by_severity=dict(sorted(Counter(sv for _, sv in pairs).items())),
+        classifications=classifications,
+        candidates=candidates,
+    )
 
 
 def violation_key(v: Violation) -> tuple[Any, ...]:
