@@ -246,7 +246,7 @@ def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
             + "\n"
         )
         rows = [
-            [f.name, f.describe(), f.label or "", ", ".join(f.values) or (f.doc or "")]
+            [f.name, f.describe(), f.label or "", f.show_values() or (f.doc or "")]
             for f in t.fields.values()
         ]
         out.write(

@@ -16,14 +16,14 @@ from datetime import date, datetime, time, tzinfo
 from typing import Any
 
 from hazard_rules.periods import parse_date, parse_datetime, parse_period
-from hazard_rules.schema import FieldDef, TypeDef, did_you_mean
+from hazard_rules.schema import FieldDef, TypeDef, did_you_mean, value_key
 
 __all__ = ["RecordCoercer", "Rejection", "coerce_value"]
 
 Record = dict[str, Any]
 _LIST_SPLIT = re.compile(r"\s*[;；、]\s*")
-_TRUE = {"true", "t", "yes", "y", "1", "是", "对", "有", "√"}
-_FALSE = {"false", "f", "no", "n", "0", "否", "不", "无", "×"}
+_TRUE = {"true", "t", "yes", "y", "1", "是", "对", "有", "√", "✓", "✔"}
+_FALSE = {"false", "f", "no", "n", "0", "否", "不", "无", "×", "✗", "✘"}
 
 
 class Rejection(Exception):
@@ -87,7 +87,7 @@ def _float(value: Any) -> float:
 def _bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    if isinstance(value, int) and value in (0, 1):
+    if isinstance(value, (int, float)) and value in (0, 1):
         return bool(value)
     if isinstance(value, str):
         s = value.strip().lower()
@@ -95,7 +95,7 @@ def _bool(value: Any) -> bool:
             return True
         if s in _FALSE:
             return False
-    raise ValueError(f"not a boolean: {value!r} (use true/false, 是/否)")
+    raise ValueError(f"not a boolean: {value!r} (use 是/否, 有/无, √/×, Y/N, true/false or 1/0)")
 
 
 def coerce_value(fdef: FieldDef, value: Any, zone: tzinfo) -> Any:
@@ -105,11 +105,15 @@ def coerce_value(fdef: FieldDef, value: Any, zone: tzinfo) -> Any:
         return _text(value)
     if kind == "enum":
         s = _text(value)
-        if s not in fdef.values:
+        if s in fdef.values:
+            return s
+        found = fdef.lookup().get(value_key(s))
+        if found is None:
+            spellings = [*fdef.values, *fdef.value_labels.values()]
             raise ValueError(
-                f"{s!r} is not one of {', '.join(fdef.values)}{did_you_mean(s, fdef.values)}"
+                f"{s!r} is not one of {fdef.show_values()}{did_you_mean(s, spellings)}"
             )
-        return s
+        return found
     if kind == "int":
         return _int(value)
     if kind == "float":
@@ -139,7 +143,11 @@ def coerce_value(fdef: FieldDef, value: Any, zone: tzinfo) -> Any:
         if not isinstance(items, (list, tuple, set, frozenset)):
             raise ValueError(f"not a list: {value!r}")
         item_def = FieldDef(
-            fdef.name, "enum" if kind == "list[enum]" else "string", values=fdef.values
+            fdef.name,
+            "enum" if kind == "list[enum]" else "string",
+            values=fdef.values,
+            value_labels=fdef.value_labels,
+            aliases=fdef.aliases,
         )
         out = tuple(coerce_value(item_def, v, zone) for v in items if not _is_empty(v))
         return out or None
@@ -180,11 +188,20 @@ class RecordCoercer:
 
             return conv_ref
         if fdef.kind == "enum":
+            # every spelling seen (value, label, alias) → the canonical value object
             canonical = {v: v for v in fdef.values}
+            spellings = fdef.lookup()
 
             def conv_enum(value: Any) -> str:
-                if value.__class__ is str and value in canonical:
-                    return canonical[value]
+                if value.__class__ is str:
+                    got = canonical.get(value)
+                    if got is not None:
+                        return got
+                    got = spellings.get(value_key(value))
+                    if got is not None:
+                        if len(canonical) < 10_000:
+                            canonical[value] = got
+                        return got
                 return str(coerce_value(fdef, value, zone))
 
             return conv_enum

@@ -9,21 +9,42 @@ problem as a :class:`~hazard_rules.errors.Diagnostic`. Coercion of record values
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hazard_rules._yaml import SourceMap
 from hazard_rules.errors import Diagnostic
 from hazard_rules.source import SourceSpan
 
-__all__ = ["FieldDef", "Schema", "TypeDef", "build_schema", "did_you_mean", "json_schema"]
+__all__ = [
+    "FieldDef",
+    "Schema",
+    "TypeDef",
+    "build_schema",
+    "did_you_mean",
+    "json_schema",
+    "value_key",
+]
 
 SCALAR_KINDS = ("string", "int", "float", "bool", "date", "datetime", "period", "enum")
 LIST_KINDS = ("list[string]", "list[enum]")
 KINDS = (*SCALAR_KINDS, *LIST_KINDS, "ref")
 _FIELD_KEYS = {"type", "values", "ref", "optional", "label", "doc"}
 _TYPE_KEYS = {"label", "date", "fields", "doc"}
+_VALUE_KEYS = {"label", "aliases", "doc"}
+
+
+def _is_value_name(v: object) -> bool:
+    return isinstance(v, str) and bool(v) and v == v.strip()
+
+
+def value_key(text: str) -> str:
+    """How an enum value written by a person is compared with a declared value, label or
+    alias: Unicode-normalised (full-width letters and digits become ASCII), trimmed,
+    case-folded and with inner spaces removed — ``" Ｍａｊｏｒ "`` and ``"major"`` match."""
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 @dataclass(frozen=True)
@@ -38,6 +59,9 @@ class FieldDef:
     label: str | None = None
     doc: str | None = None
     span: SourceSpan = field(default=SourceSpan("<builtin>"), compare=False)
+    # enum value → its Chinese label; alias (as :func:`value_key` folds it) → value
+    value_labels: Mapping[str, str] = field(default_factory=dict, compare=False)
+    aliases: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def is_list(self) -> bool:
@@ -57,6 +81,22 @@ class FieldDef:
     def describe(self) -> str:
         kind = f"ref → {self.ref}" if self.kind == "ref" else self.kind
         return kind + ("?" if self.optional else "")
+
+    def lookup(self) -> dict[str, str]:
+        """Every accepted spelling of this enum's values (value, label, alias; folded by
+        :func:`value_key`) → the value."""
+        out = {value_key(v): v for v in self.values}
+        for v, lab in self.value_labels.items():
+            out.setdefault(value_key(lab), v)
+        for alias, v in self.aliases.items():
+            out.setdefault(alias, v)
+        return out
+
+    def show_values(self) -> str:
+        """The values with their labels, for messages: ``general（一般事故隐患）, major（…）``."""
+        return ", ".join(
+            f"{v}（{self.value_labels[v]}）" if v in self.value_labels else v for v in self.values
+        )
 
 
 @dataclass(frozen=True)
@@ -165,7 +205,34 @@ class _Builder:
                     f"field {tname}.{fname} is already declared as {old.describe()} at {old.span}",
                 )
                 continue
-            fields.setdefault(fname, fdef)
+            if old is not None:
+                fields[fname] = self._merge_values(old, fdef)
+            else:
+                fields[fname] = fdef
+
+    def _merge_values(self, old: FieldDef, new: FieldDef) -> FieldDef:
+        """An identical re-declaration may add labels and aliases to an enum's values."""
+        if not (new.value_labels or new.aliases):
+            return old
+        labels = dict(old.value_labels)
+        for v, lab in new.value_labels.items():
+            if labels.get(v, lab) != lab:
+                self.err(
+                    new.span,
+                    "duplicate_field",
+                    f"value {v!r} of {new.name} is already labelled {labels[v]!r} at {old.span}",
+                )
+            labels.setdefault(v, lab)
+        aliases = dict(old.aliases)
+        for alias, v in new.aliases.items():
+            if aliases.get(alias, v) != v:
+                self.err(
+                    new.span,
+                    "ambiguous_enum_alias",
+                    f"alias {alias!r} of {new.name} already stands for {aliases[alias]!r}",
+                )
+            aliases.setdefault(alias, v)
+        return replace(old, value_labels=labels, aliases=aliases)
 
     def _field(
         self, name: str, doc: Any, where: tuple[Any, ...], smap: SourceMap
@@ -203,14 +270,13 @@ class _Builder:
                 )
                 return None
         values: tuple[str, ...] = ()
+        labels: dict[str, str] = {}
+        aliases: dict[str, str] = {}
         if kind in ("enum", "list[enum]"):
-            raw = doc.get("values")
-            if not isinstance(raw, list) or not raw:
-                self.err(span, "invalid_field", f"field {name!r}: an enum needs a list of `values`")
+            parsed = self._values(name, doc.get("values"), (*where, "values"), smap)
+            if parsed is None:
                 return None
-            values = tuple(str(v) for v in raw)
-            if len(set(values)) != len(values):
-                self.err(smap.span((*where, "values")), "invalid_field", "enum values repeat")
+            values, labels, aliases = parsed
         elif "values" in doc:
             self.err(smap.key_span((*where, "values")), "invalid_field", "`values` is for enums")
         return FieldDef(
@@ -222,7 +288,90 @@ class _Builder:
             label=str(doc["label"]) if doc.get("label") is not None else None,
             doc=str(doc["doc"]) if doc.get("doc") is not None else None,
             span=span,
+            value_labels=labels,
+            aliases=aliases,
         )
+
+    def _values(
+        self, name: str, raw: Any, where: tuple[Any, ...], smap: SourceMap
+    ) -> tuple[tuple[str, ...], dict[str, str], dict[str, str]] | None:
+        """An enum's ``values``: a list of names, or a mapping of name → label or
+        ``{label, aliases, doc}``. Returns (values, labels, folded alias → value)."""
+        if isinstance(raw, list) and raw:
+            values = tuple(str(v) for v in raw)
+            if len(set(values)) != len(values):
+                self.err(smap.span(where), "invalid_field", "enum values repeat")
+            for i, v in enumerate(raw):
+                if not _is_value_name(v):
+                    self.err(
+                        smap.span((*where, i)),
+                        "invalid_enum_value",
+                        f"enum value {v!r} of {name!r} must be text without surrounding spaces "
+                        "(quote yes, no, numbers and dates)",
+                    )
+            return values, {}, {}
+        if not isinstance(raw, dict) or not raw:
+            self.err(
+                smap.span(where) if raw is not None else smap.key_span(where[:-1]),
+                "invalid_field",
+                f"field {name!r}: an enum needs `values`, a list of names or a mapping of "
+                "name → label",
+            )
+            return None
+        labels: dict[str, str] = {}
+        aliases: dict[str, str] = {}
+        spelled: dict[str, str] = {}  # folded spelling → the value it stands for
+        for v in raw:
+            if not _is_value_name(v):
+                self.err(
+                    smap.key_span((*where, v)),
+                    "invalid_enum_value",
+                    f"enum value {v!r} of {name!r} must be text without surrounding spaces "
+                    "(quote yes, no, numbers and dates)",
+                )
+            spelled[value_key(str(v))] = str(v)
+        for v, spec in raw.items():
+            value = str(v)
+            at = (*where, v)
+            if isinstance(spec, str):
+                spec = {"label": spec}
+            elif spec is None:
+                spec = {}
+            if not isinstance(spec, dict):
+                self.err(
+                    smap.span(at),
+                    "invalid_field",
+                    f"value {value!r}: give a label or a mapping with label, aliases",
+                )
+                continue
+            for key in spec:
+                if key not in _VALUE_KEYS:
+                    hint = did_you_mean(str(key), _VALUE_KEYS)
+                    self.err(smap.key_span((*at, key)), "unknown_key", f"unknown key {key!r}{hint}")
+            words: list[tuple[str, tuple[Any, ...]]] = []
+            if spec.get("label") is not None:
+                labels[value] = str(spec["label"]).strip()
+                words.append((labels[value], (*at, "label")))
+            raw_aliases = spec.get("aliases") or []
+            if not isinstance(raw_aliases, list):
+                self.err(smap.span((*at, "aliases")), "invalid_field", "`aliases` is a list")
+                raw_aliases = []
+            for i, a in enumerate(raw_aliases):
+                words.append((str(a), (*at, "aliases", i)))
+            for word, wat in words:
+                key = value_key(word)
+                other = spelled.get(key)
+                if other is not None and other != value:
+                    self.err(
+                        smap.span(wat),
+                        "ambiguous_enum_alias",
+                        f"{word!r} would stand for both {other!r} and {value!r}",
+                    )
+                    continue
+                spelled[key] = value
+                if not (word == labels.get(value) or key == value_key(value)):
+                    aliases[key] = value
+        return tuple(str(v) for v in raw), labels, aliases
 
     def finish(self, timezone: str) -> Schema:
         types: dict[str, TypeDef] = {}
@@ -317,6 +466,8 @@ def json_schema(schema: Schema) -> dict[str, Any]:
                 p = {"type": "string"}
                 if f.kind in fmt:
                     p["format"] = fmt[f.kind]
+            if f.value_labels:
+                p["x-enum-labels"] = dict(f.value_labels)
             if f.kind == "ref":
                 p["description"] = f"id of a {f.ref} record"
             if f.label:
