@@ -18,7 +18,7 @@ predicates of the 20 rules of ``bench/handwritten.py``) with the hand-written fu
 records × rules per second, median of 3 — after asserting that both return exactly the same
 (record, rule) pairs, and that these are the classifications ``evaluate`` reports.
 
-It also runs the durable backend (when ``hazard_rules.backends.durable`` imports) and
+It also runs the durable backend (when ``hazard_rules.backends.durable.engine`` imports) and
 ``check --jobs 2`` (when the CLI has ``--jobs``), and writes bench/RESULTS.md.
 """
 
@@ -125,7 +125,7 @@ def run_check(
 def criterion_comparison(folder: Path, repeat: int = 3) -> dict[str, Any]:
     from hazard_rules import evaluate, load_packs
     from hazard_rules.api import load_facts
-    from hazard_rules.evaluate import compile_pack
+    from hazard_rules.engine.judge import compile_pack
 
     packs = load_packs(*PACKS)
     facts = load_facts(packs, folder)
@@ -222,7 +222,7 @@ import json, sys, time
 from datetime import date
 from hazard_rules import evaluate, load_packs
 from hazard_rules.api import load_facts
-import hazard_rules.backends.durable  # noqa: F401  (ImportError -> skipped)
+import hazard_rules.backends.durable.engine  # noqa: F401  (ImportError -> skipped)
 packs = load_packs(*sys.argv[2:])
 facts = load_facts(packs, sys.argv[1])
 as_of = date.fromisoformat("{as_of}")

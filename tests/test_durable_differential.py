@@ -25,7 +25,7 @@ pytest.importorskip(
 from conftest import ITEM_SCHEMA, rule, write_pack
 from hazard_rules import evaluate, load_packs
 from hazard_rules.api import load_facts
-from hazard_rules.backends import durable as backend
+from hazard_rules.backends.durable import engine as backend
 from hazard_rules.errors import BackendError
 from hazard_rules.ir import (
     AllOf,

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 
 from hazard_rules import evaluate, load_packs
 from hazard_rules.api import load_facts
-from hazard_rules.evaluate import compile_pack
-from hazard_rules.parallel import judge_parallel
+from hazard_rules.engine.judge import compile_pack
+from hazard_rules.engine.parallel import judge_parallel
 from hazard_rules.testing.strategies import fact_sets
 
 EXPORT = Path(__file__).resolve().parents[1] / "examples" / "export"
@@ -43,7 +43,7 @@ def test_partitions_cover_every_subject_once(facts: dict[str, list[dict[str, obj
 def test_streamed_report_equals_the_whole_result() -> None:
     """The CLI streams jsonl/csv from plain findings; the text equals the full model's."""
     from hazard_rules.api import evaluate_findings
-    from hazard_rules.io.writers import format_result, write_findings
+    from hazard_rules.output.writers import format_result, write_findings
 
     as_of = date(2026, 1, 15)
     facts = load_facts(PACKS, EXPORT)
@@ -77,7 +77,7 @@ def test_streaming_equals_loaded_on_generated_facts(
 
 
 def test_retention_keeps_only_what_time_rules_read() -> None:
-    from hazard_rules.evaluate import retention
+    from hazard_rules.engine.judge import retention
 
     kept = retention(compile_pack(PACKS))
     assert kept["enterprise"] is None and kept["site"] is None  # referenced: whole

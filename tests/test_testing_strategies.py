@@ -12,8 +12,8 @@ from hypothesis import given, settings
 
 from hazard_rules import evaluate, load_packs
 from hazard_rules.ir import Criterion, Leaf
-from hazard_rules.lint import lint_packs
 from hazard_rules.periods import Period
+from hazard_rules.testing.lint import lint_packs
 from hazard_rules.testing.satisfiability import (
     criterion_problems,
     find_witness,
@@ -136,7 +136,7 @@ def test_matches_draws_from_from_regex() -> None:
 
 def _lowered_matches() -> Any:
     from hazard_rules._yaml import load_yaml_text
-    from hazard_rules.lower_conditions import ConditionLowerer
+    from hazard_rules.lower.conditions import ConditionLowerer
     from hazard_rules.periods import timezone
 
     data, smap = load_yaml_text("when: {description: {matches: '动?焊'}}\n", "<test>")

@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from hazard_rules.engine.judge import Finding, compile_pack, judge, judge_findings, judge_stream
 from hazard_rules.errors import InputError, StrictRejectionError
-from hazard_rules.evaluate import Finding, compile_pack, judge, judge_findings, judge_stream
-from hazard_rules.facts import FactSet, RawRow, collect_facts, rows_from_mapping
+from hazard_rules.facts.collect import FactSet, RawRow, collect_facts, rows_from_mapping
 from hazard_rules.io.readers import read_export
 from hazard_rules.packs import PackSet
 from hazard_rules.results import Rejected, Result
@@ -82,13 +82,13 @@ def evaluate(
     fact_set = facts if isinstance(facts, FactSet) else load_facts(packs, facts, encoding=encoding)
     _check_strict(strict, fact_set.rejected)
     if backend == "durable":
-        from hazard_rules.backends.durable import evaluate_durable
+        from hazard_rules.backends.durable.engine import evaluate_durable
 
         return evaluate_durable(
             packs, fact_set, as_of, explain=explain, show_unmapped=show_unmapped
         )
     if jobs > 1:
-        from hazard_rules.parallel import judge_parallel
+        from hazard_rules.engine.parallel import judge_parallel
 
         return judge_parallel(
             compile_pack(packs), fact_set, as_of, jobs, explain=explain, show_unmapped=show_unmapped

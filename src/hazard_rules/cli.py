@@ -84,7 +84,7 @@ class _Progress:
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     from hazard_rules.api import evaluate, evaluate_findings, load_facts
     from hazard_rules.errors import StrictRejectionError
-    from hazard_rules.io.writers import format_result, write_findings
+    from hazard_rules.output.writers import format_result, write_findings
 
     packs = _packs(args.pack)
     progress = _Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
@@ -152,7 +152,7 @@ def _strict_message(rejected: Sequence[Any]) -> str:
 
 
 def cmd_due(args: argparse.Namespace, out: TextIO) -> int:
-    from hazard_rules.due import format_upcoming, upcoming
+    from hazard_rules.engine.calendar import format_upcoming, upcoming
 
     packs = _packs(args.pack)
     as_of = _as_of(args.as_of)
@@ -162,7 +162,7 @@ def cmd_due(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_lint(args: argparse.Namespace, out: TextIO) -> int:
-    from hazard_rules.lint import lint_packs
+    from hazard_rules.testing.lint import lint_packs
 
     refs = args.packs or bundled_packs()
     problems = lint_packs(refs, strict=args.strict)
@@ -184,7 +184,7 @@ def cmd_test(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_packs(args: argparse.Namespace, out: TextIO) -> int:
-    from hazard_rules.io.writers import render_table
+    from hazard_rules.output.writers import render_table
 
     for pid in bundled_packs():
         packs = load_packs(pid)
@@ -216,7 +216,7 @@ def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
 
 
 def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
-    from hazard_rules.rule_text import describe_rule
+    from hazard_rules.output.rule_text import describe_rule
 
     packs = _packs(args.pack)
     try:
@@ -232,7 +232,7 @@ def cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
-    from hazard_rules.io.writers import render_table
+    from hazard_rules.output.writers import render_table
     from hazard_rules.schema import json_schema
 
     packs = _packs(args.pack)
@@ -258,7 +258,7 @@ def cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``hazard-rules``."""
     from hazard_rules import __version__
-    from hazard_rules.io.writers import FORMATS
+    from hazard_rules.output.writers import FORMATS
 
     p = argparse.ArgumentParser(
         prog="hazard-rules", description="Check safety records against declarative rule packs."

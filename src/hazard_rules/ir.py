@@ -1,6 +1,6 @@
 """The frozen intermediate representation of conditions and rules — data, no behaviour.
 
-Lowering (:mod:`hazard_rules.lower`) produces it from validated documents; backends compile
+Lowering (:mod:`hazard_rules.lower.rules`) produces it from validated documents; backends compile
 it. Every node keeps the :class:`SourceSpan` it came from.
 """
 

@@ -19,7 +19,7 @@ from typing import Any
 from hazard_rules._yaml import SourceMap, YamlError, load_yaml
 from hazard_rules.errors import Diagnostic, PackError
 from hazard_rules.ir import Rule
-from hazard_rules.lower import lower_rule_file
+from hazard_rules.lower.rules import lower_rule_file
 from hazard_rules.periods import timezone
 from hazard_rules.schema import Schema, build_schema, did_you_mean
 from hazard_rules.source import SourceSpan, display_path

@@ -3,7 +3,7 @@
 The schema is frozen once loaded. :func:`build_schema` merges the schema documents of every
 pack in load order (a pack may add types and add fields to inherited types) and reports every
 problem as a :class:`~hazard_rules.errors.Diagnostic`. Coercion of record values lives in
-:mod:`hazard_rules.records`; JSON Schema export in :func:`json_schema`.
+:mod:`hazard_rules.facts.coerce`; JSON Schema export in :func:`json_schema`.
 """
 
 from __future__ import annotations

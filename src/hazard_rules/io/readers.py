@@ -2,7 +2,7 @@
 whose lines carry ``"type"``.
 
 Readers yield raw rows ``(type, source, mapping)`` lazily; they never coerce (that is
-:mod:`hazard_rules.records`). A row that cannot even be read as a mapping (bad JSON, a CSV
+:mod:`hazard_rules.facts.coerce`). A row that cannot even be read as a mapping (bad JSON, a CSV
 row with more cells than headers) is yielded as an :class:`Unreadable` so that it is
 rejected with its source like any other bad row. Sources: ``file:line`` for CSV and JSONL
 (1-based physical lines; the CSV header is line 1), ``file:sheet:row`` for Excel.

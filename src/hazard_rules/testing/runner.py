@@ -18,7 +18,7 @@ def available_backends() -> list[str]:
     import importlib
 
     try:
-        module = importlib.import_module("hazard_rules.backends.durable")
+        module = importlib.import_module("hazard_rules.backends.durable.engine")
     except ImportError:
         return out
     if getattr(module, "durable_available", lambda: False)():

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 from hazard_rules.results import Result, Violation
 
 if TYPE_CHECKING:
-    from hazard_rules.evaluate import Finding
+    from hazard_rules.engine.judge import Finding
 
 __all__ = ["FORMATS", "STATUS_ZH", "format_result", "render_table", "write_findings"]
 

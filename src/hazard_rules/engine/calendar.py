@@ -18,11 +18,11 @@ from datetime import date
 from typing import Any
 
 from hazard_rules.api import load_facts
-from hazard_rules.evaluate import _Judge, compile_pack
-from hazard_rules.facts import FactSet
+from hazard_rules.engine.judge import _Judge, compile_pack
+from hazard_rules.engine.judging import check_due
+from hazard_rules.engine.judging import local_date as _local
+from hazard_rules.facts.collect import FactSet
 from hazard_rules.ir import Check, Deadline, Recurring
-from hazard_rules.judging import check_due
-from hazard_rules.judging import local_date as _local
 from hazard_rules.packs import PackSet
 from hazard_rules.periods import period_of, periods_within
 
@@ -204,7 +204,7 @@ def format_upcoming(items: list[Upcoming], as_of: date, fmt: str = "table") -> s
                 ]
             )
         return buf.getvalue()
-    from hazard_rules.io.writers import render_table
+    from hazard_rules.output.writers import render_table
 
     if not items:
         return f"as of {as_of}: nothing falls due in the window.\n"

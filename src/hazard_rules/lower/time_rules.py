@@ -15,7 +15,7 @@ from hazard_rules.ir import (
     Trend,
     Variant,
 )
-from hazard_rules.lower_base import LowererBase
+from hazard_rules.lower.base import LowererBase
 from hazard_rules.periods import EVERY, Period, parse_period
 from hazard_rules.schema import did_you_mean
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
+from hazard_rules.engine.judge import CompiledPack, compile_pack
 from hazard_rules.errors import BackendError
-from hazard_rules.evaluate import CompiledPack, compile_pack
 from hazard_rules.ir import (
     AllOf,
     AnyOf,

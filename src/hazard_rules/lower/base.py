@@ -10,7 +10,7 @@ from typing import Any
 from hazard_rules._yaml import Path_, SourceMap
 from hazard_rules.errors import Diagnostic
 from hazard_rules.ir import Condition
-from hazard_rules.lower_conditions import ConditionLowerer
+from hazard_rules.lower.conditions import ConditionLowerer
 from hazard_rules.schema import Schema, did_you_mean
 
 __all__ = ["LowererBase"]

@@ -5,7 +5,7 @@ What runs where (the result's ``engines`` says it per rule):
 
 * ``criterion`` and ``check`` — every condition (``when``, ``applies``, ``where``, ``require``)
   is compiled to durable rules and judged by durable's Rete network; the procedure around it
-  (effective spans, due/done dates, messages) is the shared code of :mod:`hazard_rules.evaluate`.
+  (effective spans, due/done dates, messages) is the shared code of :mod:`hazard_rules.engine.judge`.
   Candidate hints of a criterion are plain Python regular expressions, as in the Python backend.
 * ``deadline`` and ``recurring`` with ``at_least: 1`` (in every ``stricter`` variant too) — the
   "is there on-time evidence?" question is answered by durable's ``none()`` pattern: per
@@ -16,7 +16,7 @@ What runs where (the result's ``engines`` says it per rule):
   decides ``late`` vs ``missing`` for the flagged windows and renders the findings. Which
   periods are required, the evidence ``where``, ``stricter`` and period placement (a period
   label places the evidence, else its date) are the shared Python code of
-  :mod:`hazard_rules.time_rules`, so durable sees exactly the windows and activities the Python
+  :mod:`hazard_rules.engine.time_rules`, so durable sees exactly the windows and activities the Python
   evaluator would count.
 * ``deadline`` and ``recurring`` with ``at_least`` > 1 (durable has no clean "at least N") and
   ``trend`` — judged by the Python evaluator (``"python"``).
@@ -46,7 +46,7 @@ from datetime import date
 from types import ModuleType, TracebackType
 from typing import Any
 
-from hazard_rules.backends.durable_compile import (
+from hazard_rules.backends.durable.compile import (
     MAX_CHILDREN,
     TAG,
     DurablePlan,
@@ -59,9 +59,10 @@ from hazard_rules.backends.durable_compile import (
     encode,
 )
 from hazard_rules.backends.python import Index, compile_getter
+from hazard_rules.engine.judge import CompiledPack, CompiledRule, judge
+from hazard_rules.engine.time_rules import TimeRules
 from hazard_rules.errors import BackendError, BackendUnavailableError
-from hazard_rules.evaluate import CompiledPack, CompiledRule, judge
-from hazard_rules.facts import FactSet
+from hazard_rules.facts.collect import FactSet
 from hazard_rules.ir import (
     Deadline,
     Recurring,
@@ -69,7 +70,6 @@ from hazard_rules.ir import (
 from hazard_rules.packs import PackSet
 from hazard_rules.periods import period_of, periods_within
 from hazard_rules.results import Result
-from hazard_rules.time_rules import TimeRules
 
 __all__ = [
     "INSTALL_HINT",
@@ -461,7 +461,7 @@ def _activities(probe: TimeRules, cr: CompiledRule) -> Iterator[tuple[str, str, 
 
 def _windows(probe: TimeRules, cr: CompiledRule) -> Iterator[tuple[str, str, int]]:
     """(subject id, period label or "", due day number) of every required period (or due date)
-    of ``cr`` whose due date is before as_of, as :mod:`hazard_rules.time_rules` visits them."""
+    of ``cr`` whose due date is before as_of, as :mod:`hazard_rules.engine.time_rules` visits them."""
     rule = cr.rule
     assert isinstance(rule, (Deadline, Recurring))
     if isinstance(rule, Deadline):

@@ -23,7 +23,7 @@ from hazard_rules.ir import (
     RuleMeta,
     Template,
 )
-from hazard_rules.lower_time import TimeLowerer
+from hazard_rules.lower.time_rules import TimeLowerer
 from hazard_rules.schema import Schema, did_you_mean
 from hazard_rules.source import SourceSpan
 

@@ -11,9 +11,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import date
 
-from hazard_rules.compiled import CompiledRule
+from hazard_rules.engine.compile import CompiledRule
+from hazard_rules.engine.judging import JudgeBase, Record, local_date
 from hazard_rules.ir import Deadline, EvidenceSpec, Recurring, Trend
-from hazard_rules.judging import JudgeBase, Record, local_date
 from hazard_rules.periods import Period, period_of, periods_within
 
 __all__ = ["TimeRules"]

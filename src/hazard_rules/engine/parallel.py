@@ -12,8 +12,8 @@ import multiprocessing as mp
 from datetime import date
 from typing import Any
 
-from hazard_rules.evaluate import CompiledPack, judge
-from hazard_rules.facts import FactSet
+from hazard_rules.engine.judge import CompiledPack, judge
+from hazard_rules.facts.collect import FactSet
 from hazard_rules.results import Result, label_key, summarize, violation_key
 
 __all__ = ["judge_parallel"]

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hazard_rules.errors import InputError
+from hazard_rules.facts.coerce import RecordCoercer, Rejection
 from hazard_rules.io.readers import Unreadable
 from hazard_rules.periods import timezone
-from hazard_rules.records import RecordCoercer, Rejection
 from hazard_rules.results import Rejected
 from hazard_rules.schema import Schema, did_you_mean
 

@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from hazard_rules.backends.python import Index
-from hazard_rules.compiled import CompiledPack, CompiledRule, Finding
-from hazard_rules.facts import FactSet
+from hazard_rules.engine.compile import CompiledPack, CompiledRule, Finding
+from hazard_rules.facts.collect import FactSet
 from hazard_rules.ir import Check, RuleMeta
 from hazard_rules.periods import Period
 from hazard_rules.results import Candidate, Classification, RecordRef
@@ -165,6 +165,6 @@ class JudgeBase:
     def trace(self, cr: CompiledRule, rec: Record, tname: str) -> list[dict[str, Any]] | None:
         if not self.explain:
             return None
-        from hazard_rules.explain import explain_rule
+        from hazard_rules.engine.explain import explain_rule
 
         return explain_rule(cr.rule, rec, self.idx)

@@ -2,7 +2,7 @@
 
 Cost: conditions are compiled once per pack set (:func:`compile_pack`). Per evaluation,
 ``criterion`` and ``check`` rules visit each record of their type once (the criteria of a
-type through one generated classifier). Time-based rules (:mod:`hazard_rules.time_rules`)
+type through one generated classifier). Time-based rules (:mod:`hazard_rules.engine.time_rules`)
 index their evidence once per rule by subject, then visit each subject's required periods:
 the total is O(records + subjects × periods) per rule, never records × periods.
 
@@ -21,8 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 
-from hazard_rules.compiled import CompiledPack, CompiledRule, Finding, compile_pack
-from hazard_rules.facts import FactSet, RawRow, collect_facts
+from hazard_rules.engine.compile import CompiledPack, CompiledRule, Finding, compile_pack
+from hazard_rules.engine.judging import Record, check_due, local_date
+from hazard_rules.engine.time_rules import TimeRules
+from hazard_rules.facts.collect import FactSet, RawRow, collect_facts
 from hazard_rules.ir import (
     Check,
     Condition,
@@ -34,9 +36,7 @@ from hazard_rules.ir import (
     Recurring,
     Trend,
 )
-from hazard_rules.judging import Record, check_due, local_date
 from hazard_rules.results import Candidate, Classification, Result, label_key, summarize
-from hazard_rules.time_rules import TimeRules
 
 __all__ = [
     "CompiledPack",

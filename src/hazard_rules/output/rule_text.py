@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hazard_rules.explain import describe_condition
+from hazard_rules.engine.explain import describe_condition
 from hazard_rules.ir import Check, Criterion, Deadline, Recurring, Rule, Trend
 
 __all__ = ["describe_rule"]
