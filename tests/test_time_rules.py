@@ -1118,7 +1118,12 @@ def test_example_export_result_is_independent_of_record_order(
 ):
     a = example_result
     b = evaluate(baoshan, shuffled(example_rows, rnd), as_of=date(2026, 1, 15))
-    assert a.violations == b.violations
+
+    def unsourced(result: Result) -> list[Any]:  # sources of mapping rows are positions
+        return [v.model_copy(update={"doubtful_because": []}) for v in result.violations]
+
+    assert unsourced(a) == unsourced(b)
+    assert [v.doubtful_count for v in a.violations] == [v.doubtful_count for v in b.violations]
     assert a.classifications == b.classifications
     assert a.candidates == b.candidates
     assert a.counts == b.counts

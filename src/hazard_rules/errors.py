@@ -5,7 +5,9 @@
     HazardRulesError                 every error this library raises
      ├── PackError                   rule packs could not be used; carries every Diagnostic found
      ├── InputError                  an export or fact set could not be read at all
-     │    └── StrictRejectionError   records were rejected and strict mode was asked for
+     │    ├── MapError               a column map could not be used; carries its Diagnostics
+     │    ├── StrictRejectionError   records were rejected and strict mode was asked for
+     │    └── TooManyRejectedError   more rows of a file were rejected than max_rejected allows
      ├── BackendUnavailableError     an optional backend (durable-rules) is not installed
      └── BackendError                a backend failed or cannot express a rule
 
@@ -27,8 +29,10 @@ __all__ = [
     "Diagnostic",
     "HazardRulesError",
     "InputError",
+    "MapError",
     "PackError",
     "StrictRejectionError",
+    "TooManyRejectedError",
 ]
 
 MAX_DIAGNOSTICS = 200
@@ -62,8 +66,27 @@ class InputError(HazardRulesError):
     """An export, a file in it, or a fact set could not be read at all."""
 
 
+class MapError(InputError):
+    """A column map could not be used; ``diagnostics`` lists every problem, located."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics: list[Diagnostic] = sorted(set(diagnostics))[:MAX_DIAGNOSTICS]
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
 class StrictRejectionError(InputError):
     """Strict mode: at least one record was rejected."""
+
+
+class TooManyRejectedError(InputError):
+    """More rows of a file were rejected than ``max_rejected`` allows: the run is no verdict.
+
+    ``result`` holds what was judged anyway (its findings may be doubtful), for callers
+    that want to look at it."""
+
+    def __init__(self, message: str, result: object = None) -> None:
+        self.result = result
+        super().__init__(message)
 
 
 class BackendUnavailableError(HazardRulesError):

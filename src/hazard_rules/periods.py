@@ -11,18 +11,21 @@ date decides the period: 2024-03-31T23:30Z is 2024-04-01 in Asia/Shanghai, so ``
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import timezone as dt_timezone
 from functools import lru_cache
 
-from dateutil import parser as _dtparser
 from dateutil import tz as _dttz
 from dateutil.relativedelta import relativedelta
 
 __all__ = [
     "EVERY",
+    "FORMS",
     "Period",
+    "check_year",
     "local_date",
     "parse_date",
     "parse_datetime",
@@ -159,32 +162,98 @@ def timezone(name: str) -> tzinfo:
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# a date as people write it, optionally followed by a time and an offset
+_WRITTEN = re.compile(
+    r"^(?P<y>\d{4})(?:(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
+    r"|\s*年\s*(?P<cm>\d{1,2})\s*月\s*(?P<cd>\d{1,2})\s*日?"
+    r"|(?P<cm8>\d{2})(?P<cd8>\d{2}))"
+    r"(?:(?:T|\s+)(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,](?P<f>\d{1,6}))?)?"
+    r"\s*(?P<tz>Z|[+-]\d{2}(?::?\d{2})?)?)?$"
+)
+_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{2}|\d{4})(?:[T\s].*)?$")
+_SHORT_YEAR = re.compile(r"^(\d{2})([-/.])(\d{1,2})\2(\d{1,2})(?:[T\s].*)?$")
+FORMS = "2024-05-20, 2024/5/20, 2024.5.20 or 2024年5月20日 (a time such as 14:30 may follow)"
+MIN_YEAR, MAX_YEAR = 1900, 9998  # record dates outside these years are rejected
 
 
-def parse_date(text: str, zone: tzinfo) -> date:
-    """Parse ISO text as a date: a date, a naive datetime (its date), or an aware datetime
-    converted to ``zone`` first (SPEC §3.4.6). ``ValueError`` when it is none of these."""
+def _written(text: str, zone: tzinfo, day_first: bool | None = None) -> datetime | date:
+    """A date or datetime from the forms in :data:`FORMS`; ``ValueError`` naming them."""
+    s = unicodedata.normalize("NFKC", text).strip()
+    m = _WRITTEN.match(s)
+    if m is None:
+        dmy = _DAY_MONTH_YEAR.match(s)
+        if dmy is not None and day_first is not None and len(dmy.group(4)) == 4:
+            first, second = int(dmy.group(1)), int(dmy.group(3))
+            d, mo = (first, second) if day_first else (second, first)
+            return _make(int(dmy.group(4)), mo, d, text)
+        if dmy is not None:
+            raise ValueError(
+                f"{text!r} is ambiguous: day and month order unknown; write it as {FORMS}, "
+                "or give the ledger's order in a column map (date_order: dmy or mdy)"
+            )
+        if _SHORT_YEAR.match(s):
+            raise ValueError(f"{text!r} has a two-digit year; write it as {FORMS}")
+        raise ValueError(f"{text!r} is not a date; write it as {FORMS}")
+    g = m.groupdict()
+    month = g["m"] or g["cm"] or g["cm8"]
+    day = g["d"] or g["cd"] or g["cd8"]
+    day_ = _make(int(g["y"]), int(month), int(day), text)
+    if g["H"] is None:
+        return day_
+    try:
+        micro = int((g["f"] or "0").ljust(6, "0"))
+        moment = datetime.combine(day_, time(int(g["H"]), int(g["M"]), int(g["S"] or 0), micro))
+    except ValueError:
+        raise ValueError(f"{text!r} has an invalid time of day") from None
+    if g["tz"] is None:
+        return moment.replace(tzinfo=zone)
+    tz = g["tz"]
+    if tz == "Z":
+        offset = timedelta(0)
+    else:
+        digits = tz[1:].replace(":", "")
+        hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+        if hours > 23 or minutes > 59:
+            raise ValueError(f"{text!r} has an invalid time zone offset")
+        offset = timedelta(hours=hours, minutes=minutes) * (-1 if tz[0] == "-" else 1)
+    return moment.replace(tzinfo=dt_timezone(offset)).astimezone(zone)
+
+
+def check_year(day: date, text: object) -> date:
+    """``day`` itself, or ``ValueError`` when its year is outside the supported range."""
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise ValueError(f"{text!r}: the year is outside {MIN_YEAR}–{MAX_YEAR}")
+    return day
+
+
+def _make(year: int, month: int, day: int, text: str) -> date:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"{text!r}: the year is outside {MIN_YEAR}–{MAX_YEAR}")
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date of the calendar") from None
+
+
+def parse_date(text: str, zone: tzinfo, day_first: bool | None = None) -> date:
+    """A date from text as people write it (:data:`FORMS`): a date, or a datetime whose
+    local date in ``zone`` is taken (an offset is converted first, SPEC §3.4.6).
+    ``day_first`` reads ``5/6/2024`` as 5 June (True) or May 6 (False); without it that
+    form is ambiguous and refused. ``ValueError`` names the accepted forms."""
     s = text.strip()
     if _ISO_DATE.match(s):
-        try:
-            return date.fromisoformat(s)
-        except ValueError:
-            raise ValueError(f"not a valid date: {text!r}") from None
-    return local_date(parse_datetime(s, zone), zone)
+        return _make(int(s[:4]), int(s[5:7]), int(s[8:]), text)
+    value = _written(s, zone, day_first)
+    return local_date(value, zone) if isinstance(value, datetime) else value
 
 
-def parse_datetime(text: str, zone: tzinfo) -> datetime:
-    """Parse ISO text as a datetime in ``zone`` (naive input is taken as local time)."""
-    s = text.strip()
-    if not re.match(r"^\d{4}-\d{2}-\d{2}", s):
-        raise ValueError(f"not an ISO date or datetime: {text!r}")
-    try:
-        value = _dtparser.isoparse(s)
-    except (ValueError, OverflowError) as exc:
-        raise ValueError(f"not a valid date or datetime: {text!r}") from exc
-    if value.tzinfo is None:
-        return value.replace(tzinfo=zone)
-    return value.astimezone(zone)
+def parse_datetime(text: str, zone: tzinfo, day_first: bool | None = None) -> datetime:
+    """A datetime in ``zone`` from text as people write it (naive input is local time; a
+    date alone is its midnight)."""
+    value = _written(text, zone, day_first)
+    if isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time(), zone)
 
 
 def local_date(value: date | datetime, zone: tzinfo) -> date:

@@ -45,7 +45,11 @@ class RecordRef(_Model):
 
 
 class Violation(_Model):
-    """One structured finding."""
+    """One structured finding.
+
+    ``doubtful``: rejected records could have changed it (they could have been its
+    evidence); ``doubtful_because`` lists the sources of up to 20 of them and
+    ``doubtful_count`` says how many there are (SPEC §4, docs/input-formats.md)."""
 
     rule: str
     kind: str
@@ -61,6 +65,9 @@ class Violation(_Model):
     cite: str = ""
     title: str = ""
     explain: list[dict[str, Any]] | None = None
+    doubtful: bool = False
+    doubtful_because: list[str] = Field(default_factory=list)
+    doubtful_count: int = 0
 
 
 class Classification(_Model):
@@ -95,7 +102,9 @@ class Rejected(_Model):
 
 
 class Counts(_Model):
-    """Totals: ``read == evaluated + rejected`` always."""
+    """Totals: ``read == evaluated + rejected`` always. ``doubtful`` counts the violations
+    rejected rows could have changed; ``read_by_file`` and ``rejected_by_file`` are per
+    file (``file`` or ``file:sheet``; the record type for records given to the API)."""
 
     read: int = 0
     evaluated: int = 0
@@ -105,6 +114,9 @@ class Counts(_Model):
     by_severity: dict[str, int] = Field(default_factory=dict)
     classifications: int = 0
     candidates: int = 0
+    doubtful: int = 0
+    read_by_file: dict[str, int] = Field(default_factory=dict)
+    rejected_by_file: dict[str, int] = Field(default_factory=dict)
 
 
 class Result(_Model):
@@ -132,6 +144,7 @@ def summarize(
     findings: Iterable[tuple[str, str]],
     classifications: int,
     candidates: int,
+    doubtful: int = 0,
 ) -> Counts:
     """Counts from (read, evaluated, rejected) and the (status, severity) of every finding."""
     pairs = list(findings)
@@ -144,6 +157,7 @@ def summarize(
         by_severity=dict(sorted(Counter(sv for _, sv in pairs).items())),
         classifications=classifications,
         candidates=candidates,
+        doubtful=doubtful,
     )
 
 

@@ -19,7 +19,7 @@ from hazard_rules.backends.codegen import Classifier, compile_classifier
 from hazard_rules.backends.python import Predicate, compile_condition
 from hazard_rules.ir import Check, Criterion, Recurring, Rule, RuleMeta, Trend
 from hazard_rules.packs import PackSet
-from hazard_rules.periods import Period
+from hazard_rules.periods import Period, parse_period
 from hazard_rules.results import RecordRef, Violation
 
 __all__ = ["CompiledPack", "CompiledRule", "Finding", "compile_pack"]
@@ -38,12 +38,32 @@ class Finding(NamedTuple):
     message: str
     message_en: str
     explain: list[dict[str, Any]] | None
+    doubt: tuple[str, ...] = ()  # sources of rejected rows that could have changed it
+    doubt_count: int = 0
 
     def sort_key(self) -> tuple[Any, ...]:
         """SPEC §4 order: subject, rule, period (chronological), record, status."""
         pkey = (0,) if self.period is None else (1, *self.period.sort_key)
         rec = (self.record.type, self.record.id) if self.record else ("", "")
         return (self.subject.type, self.subject.id, self.meta.id, pkey, rec, self.status)
+
+    @classmethod
+    def of(cls, v: Violation, meta: RuleMeta) -> Finding:
+        """The finding a violation model stands for (``meta`` is its rule's)."""
+        return cls(
+            meta,
+            v.status,
+            v.subject,
+            v.record,
+            parse_period(v.period) if v.period is not None else None,
+            v.due,
+            tuple(v.evidence),
+            v.message,
+            v.message_en,
+            v.explain,
+            tuple(v.doubtful_because),
+            v.doubtful_count,
+        )
 
     def violation(self) -> Violation:
         m = self.meta
@@ -62,6 +82,9 @@ class Finding(NamedTuple):
             cite=m.cite,
             title=m.title,
             explain=self.explain,
+            doubtful=bool(self.doubt_count),
+            doubtful_because=list(self.doubt),
+            doubtful_count=self.doubt_count,
         )
 
 

@@ -291,10 +291,14 @@ def judge_stream(
     show_unmapped: bool = False,
     reject_unknown_types: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    into: FactSet | None = None,
 ) -> tuple[Result, list[Finding]]:
     """Read and judge in one pass: criterion and check rules judge each batch of records as it
-    is read; only what the time-based rules need is kept (see :func:`retention`)."""
-    facts = FactSet(records={t: {} for t in compiled.packs.schema.order})
+    is read; only what the time-based rules need is kept (see :func:`retention`). ``into``
+    is the (empty) fact set to fill, for callers that read what reading found out."""
+    facts = (
+        into if into is not None else FactSet(records={t: {} for t in compiled.packs.schema.order})
+    )
     j = _Judge(compiled, facts, as_of, explain)
     j.want_unmapped = show_unmapped
     collect_facts(

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
-from hazard_rules.periods import parse_date, parse_datetime, parse_period
+from hazard_rules.periods import FORMS, check_year, parse_date, parse_datetime, parse_period
 from hazard_rules.schema import FieldDef, TypeDef, did_you_mean, value_key
 
 __all__ = ["RecordCoercer", "Rejection", "coerce_value"]
@@ -122,20 +122,23 @@ def coerce_value(fdef: FieldDef, value: Any, zone: tzinfo) -> Any:
         return _bool(value)
     if kind == "date":
         if isinstance(value, datetime):
-            return value.astimezone(zone).date() if value.tzinfo else value.date()
+            day = value.astimezone(zone).date() if value.tzinfo else value.date()
+            return check_year(day, value)
         if isinstance(value, date):
-            return value
+            return check_year(value, value)
         if isinstance(value, str):
             return parse_date(value, zone)
-        raise ValueError(f"not a date: {value!r}")
+        raise ValueError(f"not a date: {value!r}; write it as {FORMS}")
     if kind == "datetime":
         if isinstance(value, datetime):
-            return value.astimezone(zone) if value.tzinfo else value.replace(tzinfo=zone)
+            moment = value.astimezone(zone) if value.tzinfo else value.replace(tzinfo=zone)
+            check_year(moment.date(), value)
+            return moment
         if isinstance(value, date):
-            return datetime.combine(value, time(), zone)
+            return datetime.combine(check_year(value, value), time(), zone)
         if isinstance(value, str):
             return parse_datetime(value, zone)
-        raise ValueError(f"not a datetime: {value!r}")
+        raise ValueError(f"not a datetime: {value!r}; write it as {FORMS}")
     if kind == "period":
         return parse_period(value.strip() if isinstance(value, str) else value)
     if kind in ("list[string]", "list[enum]"):
@@ -214,10 +217,7 @@ class RecordCoercer:
                     cached = dates.get(value)
                     if cached is not None:
                         return cached
-                    try:
-                        parsed = date.fromisoformat(value)
-                    except ValueError:
-                        raise ValueError(f"not a valid date: {value!r}") from None
+                    parsed = parse_date(value, zone)
                     if len(dates) < 100_000:
                         dates[value] = parsed
                     return parsed

@@ -8,35 +8,65 @@ rejected`` holds by construction.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from hazard_rules.errors import InputError
 from hazard_rules.facts.coerce import RecordCoercer, Rejection
-from hazard_rules.io.readers import Unreadable
+from hazard_rules.facts.rows import UNKNOWN_TYPE, RawRow, Unreadable, source_file
 from hazard_rules.periods import timezone
 from hazard_rules.results import Rejected
 from hazard_rules.schema import Schema, did_you_mean
 
-__all__ = ["FactSet", "RawRow", "collect_facts", "rows_from_mapping"]
+__all__ = ["FactSet", "LostRow", "RawRow", "collect_facts", "rows_from_mapping"]
 
-# (record type, source such as "hazard.csv:12", raw mapping of field or label → value)
-RawRow = tuple[str, str, Mapping[str, Any]]
+
+class LostRow(NamedTuple):
+    """What is known of a rejected row for judging which findings it could have changed:
+    its type (``None``: unknown) and the reference fields that could be read from it
+    (field → id; ``None``: none could be read)."""
+
+    type: str | None
+    refs: Mapping[str, str] | None
+    source: str
 
 
 @dataclass
 class FactSet:
-    """Accepted records by type and id, with what was rejected and why."""
+    """Accepted records by type and id, with what was rejected and why.
+
+    ``read_by_file`` counts the rows read per file (``file`` or ``file:sheet``; ``type``
+    for records given to the API); ``lost`` describes every rejected row for the doubtful
+    marking of findings (:mod:`hazard_rules.engine.doubt`)."""
 
     records: dict[str, dict[str, dict[str, Any]]]
     read: int = 0
     rejected: list[Rejected] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    read_by_file: Counter[str] = field(default_factory=Counter)
+    lost: list[LostRow] = field(default_factory=list)
 
     @property
     def evaluated(self) -> int:
         return sum(len(v) for v in self.records.values())
+
+    def reject(
+        self,
+        tname: str,
+        rid: str | None,
+        source: str,
+        field_name: str | None,
+        reason: str,
+        refs: Mapping[str, str] | None,
+    ) -> None:
+        """Record a rejected row (SPEC §7) and what could be read of its references."""
+        self.rejected.append(
+            Rejected(type=tname, id=rid, source=source, field=field_name, reason=reason)
+        )
+        known = tname if tname != UNKNOWN_TYPE else None
+        self.lost.append(LostRow(known, refs, source))
 
 
 def rows_from_mapping(facts: Mapping[str, Iterable[Any]]) -> dict[str, Iterable[RawRow]]:
@@ -83,25 +113,26 @@ def collect_facts(
         if tname in schema.types:
             continue
         hint = did_you_mean(tname, schema.types)
-        known = ", ".join(sorted(schema.types))
+        known = ", ".join(
+            f"{t.name}（{t.label}）" if t.label else t.name
+            for t in sorted(schema.types.values(), key=lambda t: t.name)
+        )
         if not reject_unknown_types:
             raise InputError(f"unknown record type {tname!r}{hint}; known: {known}")
         for _, source, raw in rows:
             out.read += 1
-            reason = (
-                raw.reason
-                if isinstance(raw, Unreadable)
-                else f"unknown record type {tname!r}{hint}"
-            )
-            rid = raw.id if isinstance(raw, Unreadable) else raw.get("id")
-            out.rejected.append(
-                Rejected(
-                    type=tname,
-                    id=_id_text(rid),
-                    source=source,
-                    field=raw.field if isinstance(raw, Unreadable) else "type",
-                    reason=reason,
-                )
+            out.read_by_file[source_file(source)] += 1
+            if isinstance(raw, Unreadable):
+                out.reject(tname, _id_text(raw.id), source, raw.field, raw.reason, raw.refs)
+                continue
+            # a row of a type the packs do not know is evidence of nothing they judge
+            out.reject(
+                tname,
+                _id_text(raw.get("id")),
+                source,
+                "type",
+                f"unknown record type {tname!r}{hint}; known: {known}",
+                {},
             )
     zone = timezone(schema.timezone)
     for tname in schema.order:
@@ -115,22 +146,17 @@ def collect_facts(
         warned: set[str] = set()
         headers = coercer.headers
         id_keys = [h for h, name in headers.items() if name == "id"]
+        ref_keys = {fname: [h for h, name in headers.items() if name == fname] for fname, _ in refs}
         keep = retain.get(tname) if retain is not None else None
         batch: list[dict[str, Any]] = []
+        by_file = out.read_by_file
         for _, source, raw in sources[tname]:
             out.read += 1
+            by_file[source_file(source)] += 1
             if progress is not None and not out.read % 10_000:
                 progress(out.read, len(out.rejected))
             if isinstance(raw, Unreadable):
-                out.rejected.append(
-                    Rejected(
-                        type=tname,
-                        id=_id_text(raw.id),
-                        source=source,
-                        field=raw.field,
-                        reason=raw.reason,
-                    )
-                )
+                out.reject(tname, _id_text(raw.id), source, raw.field, raw.reason, raw.refs)
                 continue
             unknown: set[str] = set()
             rid_text = _id_text(_raw_id(raw, id_keys))
@@ -149,11 +175,14 @@ def collect_facts(
                             f"refers to {target} {value!r}, which is not among the accepted records",
                         )
             except Rejection as rej:
-                out.rejected.append(
-                    Rejected(
-                        type=tname, id=rid_text, source=source, field=rej.field, reason=rej.reason
-                    )
-                )
+                readable = {}
+                for fname, keys in ref_keys.items():
+                    ref = _id_text(_raw_id(raw, keys))
+                    if ref is not None:
+                        readable[fname] = ref
+                if rid_text is not None:
+                    readable["id"] = rid_text
+                out.reject(tname, rid_text, source, rej.field, rej.reason, readable)
                 continue
             finally:
                 for key in unknown - warned:
