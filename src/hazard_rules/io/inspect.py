@@ -49,7 +49,7 @@ def _form(value: Any) -> str:
             else "Excel date cell"
         )
     if isinstance(value, date):
-        return "Excel date cell"
+        return "Excel date or serial"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return "a number"
     text = str(value).strip()
