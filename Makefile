@@ -16,7 +16,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 demo: $(STAMP)
 	@echo "== hazard-rules check examples/export (as of 2026-01-15) =="
-	@$(BIN)/hazard-rules check examples/export --pack baoshan-2024 --pack gm-2023 --pack chem-2017 \
+	@$(BIN)/hazard-rules check examples/export --pack baoshan-2024 --pack gm-2023 --pack chem-2017 --pack mem-16 \
 		--as-of 2026-01-15 --show-unmapped; rc=$$?; \
 		if [ $$rc -gt 1 ]; then exit $$rc; fi; \
 		echo "(exit code $$rc: 1 means violations were found, as intended in this example)"

@@ -10,7 +10,9 @@ that both agree before anything is timed.
 
 Semantics reproduced by hand (SPEC §3.2): a missing value makes every comparison false, so
 ``x: false`` is ``rec.get("x") is False``; ``not: {domain: {in: [...]}}`` holds when ``domain`` is
-missing; a record dated after ``as_of`` does not exist; a rule applies from its
+missing — and only the rules whose item names no hazardous-chemicals, fire, gas or
+special-equipment situation have that carve-out (``carved`` below; issue 14); a record dated
+after ``as_of`` does not exist; a rule applies from its
 ``effective.from`` (2023-05-15 for all of them).
 """
 
@@ -58,9 +60,7 @@ GM_SECTORS = frozenset(
         "commerce",
     )
 )
-OTHER_DOMAINS = frozenset(
-    ("hazardous_chemicals", "fire", "gas", "special_equipment", "construction")
-)
+OTHER_DOMAINS = frozenset(("hazardous_chemicals", "fire", "gas", "special_equipment"))
 TILTING_OR_HOLDING = frozenset(
     ("tilting_melting", "tilting_holding", "tilting_melt_hold", "fixed_melting_with_holding")
 )
@@ -79,44 +79,54 @@ def classify(
         d = h.get("discovered_on")
         if d > as_of or d < EFFECTIVE:
             continue
-        if h.get("domain") in OTHER_DOMAINS:
-            continue
+        # the 第二条 carve-out of the rules whose item names no such situation
+        carved = h.get("domain") in OTHER_DOMAINS
         ent = enterprises[h.get("enterprise_id")]
         sectors = ent.get("sectors")
         if GM_SECTORS.isdisjoint(sectors):
             continue
         rid = h.get("id")
         # 第三条 管理类 — every 工贸 sector
-        if h.get("contractors_managed") is False or h.get("contractors_inspected") is False:
+        if not carved and (
+            h.get("contractors_managed") is False or h.get("contractors_inspected") is False
+        ):
             add((rid, "gm-2023.3-1"))
-        if h.get("special_ops_on_duty") is True and h.get("special_ops_certified") is False:
+        if (
+            not carved
+            and h.get("special_ops_on_duty") is True
+            and h.get("special_ops_certified") is False
+        ):
             add((rid, "gm-2023.3-2"))
         metallurgy = "metallurgy" in sectors
         nonferrous = "nonferrous" in sectors
         if (
-            (metallurgy or nonferrous)
+            not carved
+            and (metallurgy or nonferrous)
             and ent.get("metal_smelting") is True
             and (h.get("principal_assessed") is False or h.get("safety_managers_assessed") is False)
         ):
             add((rid, "gm-2023.3-3"))
         if metallurgy:
             route = h.get("steel_casting_route")
-            if (
-                route == "continuous_casting"
-                and (
-                    h.get("emergency_ladle_present") is False
-                    or h.get("tundish_breakout_pit_present") is False
-                    or h.get("tundish_overflow_pit_present") is False
-                    or h.get("breakout_chute_present") is False
+            if not carved and (
+                (
+                    route == "continuous_casting"
+                    and (
+                        h.get("emergency_ladle_present") is False
+                        or h.get("tundish_breakout_pit_present") is False
+                        or h.get("tundish_overflow_pit_present") is False
+                        or h.get("breakout_chute_present") is False
+                    )
                 )
-            ) or (route == "ingot_casting" and h.get("emergency_ladle_present") is False):
+                or (route == "ingot_casting" and h.get("emergency_ladle_present") is False)
+            ):
                 add((rid, "gm-2023.4-3"))
             sp, mx = h.get("bf_top_pressure_setpoint_kpa"), h.get("bf_design_max_top_pressure_kpa")
             rel, des = (
                 h.get("bf_bleeder_release_setpoint_kpa"),
                 h.get("bf_equipment_design_pressure_kpa"),
             )
-            if (
+            if not carved and (
                 (h.get("in_production") is True and sp is not None and mx is not None and sp > mx)
                 or h.get("bf_top_pressure_interlocked_bleeder") is False
                 or (rel is not None and des is not None and rel > des)
@@ -127,7 +137,8 @@ def classify(
         if nonferrous:
             cft = h.get("casting_furnace_type")
             if (
-                cft is not None
+                not carved
+                and cft is not None
                 and cft not in TILTING_OR_HOLDING
                 and (
                     h.get("emergency_discharge_present") is False
@@ -135,12 +146,16 @@ def classify(
                 )
             ):
                 add((rid, "gm-2023.5-3"))
-            if h.get("smelting_furnace_water_cooled") is True and (
-                h.get("cooling_alarm_present") is False
-                or h.get("cooling_alarm_working") is False
-                or (
-                    h.get("cooling_circuit") == "open_loop"
-                    and h.get("open_loop_outlet_temp_monitored") is False
+            if (
+                not carved
+                and h.get("smelting_furnace_water_cooled") is True
+                and (
+                    h.get("cooling_alarm_present") is False
+                    or h.get("cooling_alarm_working") is False
+                    or (
+                        h.get("cooling_circuit") == "open_loop"
+                        and h.get("open_loop_outlet_temp_monitored") is False
+                    )
                 )
             ):
                 add((rid, "gm-2023.5-5"))
@@ -209,7 +224,7 @@ def classify(
         ):
             add((rid, "gm-2023.10-1"))
         # 第十一条 粉尘涉爆 — every 工贸 sector
-        if h.get("dust_explosion_risk") is True:
+        if h.get("dust_explosion_risk") is True and not carved:
             if (
                 h.get("dust_area_in_nonframe_multistorey") is True
                 or h.get("gathering_room_in_dust_area") is True

@@ -230,6 +230,7 @@ class Variant:
     every: str
     at_least: int
     due_day: int | None
+    due_next: bool = False
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,7 @@ class Recurring:
     stricter: tuple[Variant, ...] = ()
     window_from: date | None = None
     window_until: date | None = None
+    due_next: bool = False  # ``due: {day: N, of: next}``: day N of the period that follows
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from calendar import monthrange
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -19,7 +20,6 @@ from datetime import timezone as dt_timezone
 from functools import lru_cache
 
 from dateutil import tz as _dttz
-from dateutil.relativedelta import relativedelta
 
 __all__ = [
     "EVERY",
@@ -91,11 +91,21 @@ class Period:
             return Period(self.every, self.year, self.index + 1)
         return Period(self.every, self.year + 1, 1)
 
-    def due(self, day: int | None = None) -> date:
-        """The due date: day ``day`` of the period (1 = its first day), or its last day."""
+    def due(self, day: int | None = None, *, of_next: bool = False) -> date:
+        """The due date: day ``day`` of the period (1 = its first day), or its last day.
+
+        With ``of_next``, the day is counted in the period that follows instead: a quarter's
+        ``due(15, of_next=True)`` is the 15th of the next quarter's first month, a year's
+        ``due(31, of_next=True)`` is 31 January of the next year. A day past the end of the
+        period it is counted in is that period's last day.
+        """
+        year, index = self.year, self.index
+        if of_next:
+            year, index = (year, index + 1) if index < _COUNT[self.every] else (year + 1, 1)
+        start, end = _bounds(self.every, year, index)
         if day is None:
-            return self.end
-        return min(self.start + timedelta(days=day - 1), self.end)
+            return end
+        return min(start + timedelta(days=day - 1), end)
 
     def __str__(self) -> str:
         return self.label
@@ -104,7 +114,8 @@ class Period:
 @lru_cache(maxsize=4096)
 def _bounds(every: str, year: int, index: int) -> tuple[date, date]:
     start = date(year, (index - 1) * _MONTHS[every] + 1, 1)
-    return start, start + relativedelta(months=_MONTHS[every], days=-1)
+    last = start.month + _MONTHS[every] - 1  # within the year: no overflow past 9999-12-31
+    return start, date(year, last, monthrange(year, last)[1])
 
 
 def parse_period(value: object) -> Period:

@@ -14,7 +14,7 @@ import io
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from hazard_rules.api import load_facts
@@ -95,13 +95,16 @@ def upcoming(
             st = rule.subject.type
             m = rule.meta
             for subj in j.subjects(cr, st):
-                every, need, day = j.frequency(cr, rule, subj)
+                every, need, day, nxt = j.frequency(cr, rule, subj)
                 lo, hi = j.required_span(rule, subj)
                 if lo is None:
                     continue
                 ev = index.get(subj["id"], [])
-                for period in periods_within(max(lo, period_of(as_of, every).start), hi, every):
-                    due = period.due(day)
+                first = period_of(as_of, every).start
+                if nxt and first > date.min:  # the period before may fall due now
+                    first = period_of(first - timedelta(days=1), every).start
+                for period in periods_within(max(lo, first), hi, every):
+                    due = period.due(day, of_next=nxt)
                     if due > until:
                         break
                     if due < as_of:

@@ -99,12 +99,13 @@ class TimeRules(JudgeBase):
 
     def frequency(
         self, cr: CompiledRule, rule: Recurring, subj: Record
-    ) -> tuple[str, int, int | None]:
-        """(every, at_least, due day) for a subject: the first stricter variant it meets."""
+    ) -> tuple[str, int, int | None, bool]:
+        """(every, at_least, due day, due in the next period) for a subject: the first
+        stricter variant it meets."""
         for i, v in enumerate(rule.stricter):
             if cr.preds[f"stricter{i}"](subj, self.idx):
-                return v.every, v.at_least, v.due_day
-        return rule.every, rule.at_least, rule.due_day
+                return v.every, v.at_least, v.due_day, v.due_next
+        return rule.every, rule.at_least, rule.due_day, rule.due_next
 
     def required_span(self, rule: Recurring, subj: Record) -> tuple[date | None, date]:
         """The span whose whole periods are required: window ∩ effective ∩ active span
@@ -120,7 +121,7 @@ class TimeRules(JudgeBase):
         etype = rule.evidence.type
         meta = rule.meta
         for subj in self.subjects(cr, rule.subject.type):
-            every, need, day = self.frequency(cr, rule, subj)
+            every, need, day, nxt = self.frequency(cr, rule, subj)
             lo, hi = self.required_span(rule, subj)
             if lo is None:
                 continue  # unbounded start: lint reports it; nothing can be required
@@ -133,7 +134,7 @@ class TimeRules(JudgeBase):
                 buckets[p].append((d, rid))
             ref = self.ref(rule.subject.type, subj["id"])
             for period in periods_within(lo, hi, every):
-                due = period.due(day)
+                due = period.due(day, of_next=nxt)
                 if not due < self.as_of:
                     break
                 ev = buckets.get(period, [])

@@ -22,6 +22,7 @@ from hazard_rules.schema import did_you_mean
 __all__ = ["TimeLowerer"]
 
 _COMPARE_OPS = ("lt", "lte", "gt", "gte", "eq", "ne")
+_DUE_OF = ("this", "next")  # ``due: {day: N, of: ...}``: the period itself or the one after
 
 
 class TimeLowerer(LowererBase):
@@ -121,14 +122,28 @@ class TimeLowerer(LowererBase):
             return None
         return str(value)
 
-    def due_day(self, doc: dict[str, Any], where: Path_) -> int | None:
+    def due_day(self, doc: dict[str, Any], where: Path_) -> tuple[int | None, bool]:
+        """``due: {day: N}`` (day N of the period) or ``{day: N, of: next}`` (day N of the
+        period that follows) → (N, of next); no ``due``: (None, False), the period's last day."""
         if "due" not in doc:
-            return None
+            return None, False
         due = doc["due"]
-        if not isinstance(due, dict) or set(due) != {"day"}:
-            self.err((*where, "due"), "invalid_value", "a recurring due is {day: N}")
-            return None
-        return self.positive_int(due["day"], (*where, "due", "day"), "day")
+        if not isinstance(due, dict) or "day" not in due or not set(due) <= {"day", "of"}:
+            self.err(
+                (*where, "due"),
+                "invalid_value",
+                "a recurring due is {day: N} or {day: N, of: next}",
+            )
+            return None, False
+        of = due.get("of", "this")
+        if of not in _DUE_OF:
+            hint = did_you_mean(str(of), _DUE_OF)
+            self.err(
+                (*where, "due", "of"),
+                "invalid_value",
+                f"due of {of!r}: one of {', '.join(_DUE_OF)}{hint}",
+            )
+        return self.positive_int(due["day"], (*where, "due", "day"), "day"), of == "next"
 
     def _recurring(
         self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None
@@ -136,7 +151,7 @@ class TimeLowerer(LowererBase):
         subject, ev = self.subject_and_evidence(doc, where)
         every = self.every(doc.get("every"), (*where, "every")) if "every" in doc else None
         n = self.at_least(doc, where)
-        day = self.due_day(doc, where)
+        day, nxt = self.due_day(doc, where)
         variants: list[Variant] = []
         for i, v in enumerate(doc.get("stricter") or []):
             vw = (*where, "stricter", i)
@@ -147,9 +162,9 @@ class TimeLowerer(LowererBase):
             when = self.cond(subject.type if subject else None, v["when"], (*vw, "when"))
             v_every = self.every(v["every"], (*vw, "every")) if "every" in v else every
             v_n = self.at_least(v, vw) if "at_least" in v else n
-            v_day = self.due_day(v, vw) if "due" in v else day
+            v_day, v_nxt = self.due_day(v, vw) if "due" in v else (day, nxt)
             if when is not None and v_every is not None:
-                variants.append(Variant(when, v_every, v_n, v_day))
+                variants.append(Variant(when, v_every, v_n, v_day, v_nxt))
         w_from = w_until = None
         win = doc.get("window")
         if win is not None and self.keys(win, {"from", "until"}, (), (*where, "window"), "window"):
@@ -163,11 +178,26 @@ class TimeLowerer(LowererBase):
             )
             if w_from and w_until and w_from > w_until:
                 self.err((*where, "window"), "invalid_value", "window ends before it starts")
-        if ev is not None and ev.period_field is None and day is not None and every is not None:
-            pass  # evidence placed by date with a due day inside the period: lateness by date
+        if (
+            ev is not None
+            and ev.period_field is None
+            and (nxt or any(v.due_next for v in variants))
+        ):
+            # evidence placed by its date could never be late (what is dated inside the period
+            # is before a due date in the next one) and what is filed on time would count for
+            # the next period: the evidence must name the period it is for
+            self.err(
+                (*where, "evidence"),
+                "missing_key",
+                "a due date in the next period (due: {day: N, of: next}) needs evidence "
+                "that names its period: `period: FIELD`",
+            )
+            return None
         if meta is None or subject is None or ev is None or every is None:
             return None
-        return Recurring(meta, subject, ev, every, n, day, tuple(variants), w_from, w_until)
+        return Recurring(
+            meta, subject, ev, every, n, day, tuple(variants), w_from, w_until, due_next=nxt
+        )
 
     def _trend(self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None) -> Trend | None:
         subject = (

@@ -55,7 +55,11 @@ def describe_rule(rule: Rule) -> str:
         if isinstance(rule, Deadline):
             lines.append(f"  due: {rule.due}; at least {rule.at_least}")
         elif isinstance(rule, Recurring):
-            day = f", due day {rule.due_day}" if rule.due_day else ", due on the period's last day"
+            day = (
+                f", due day {rule.due_day} of the {'next' if rule.due_next else 'same'} period"
+                if rule.due_day
+                else ", due on the period's last day"
+            )
             lines.append(f"  every: {rule.every}, at least {rule.at_least}{day}")
             for v in rule.stricter:
                 lines.append(f"  stricter: every {v.every}, at least {v.at_least} when:")

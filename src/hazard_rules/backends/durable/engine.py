@@ -473,12 +473,12 @@ def _windows(probe: TimeRules, cr: CompiledRule) -> Iterator[tuple[str, str, int
                 yield subj["id"], "", due.toordinal()
         return
     for subj in probe.subjects(cr, rule.subject.type):
-        every, _, day = probe.frequency(cr, rule, subj)
+        every, _, day, nxt = probe.frequency(cr, rule, subj)
         lo, hi = probe.required_span(rule, subj)
         if lo is None:
             continue
         for period in periods_within(lo, hi, every):
-            due = period.due(day)
+            due = period.due(day, of_next=nxt)
             if not due < probe.as_of:
                 break
             yield subj["id"], period.label, due.toordinal()
