@@ -79,6 +79,9 @@ SHEETS = {  # file stem → sheet name
     "task": "任务清单",
     "equipment": "设备",
     "rescue_team": "救援队伍",
+    "hazard_statistics": "隐患排查治理统计分析表",
+    "governance_plan": "重大事故隐患治理方案",
+    "major_hazard_report": "重大事故隐患报告",
 }
 DATE_FIELDS = {
     "discovered_on",
@@ -90,6 +93,7 @@ DATE_FIELDS = {
     "submitted_on",
     "due_on",
     "established_on",
+    "drawn_up_on",
     "active_from",
     "active_until",
     "发现日期",
@@ -97,7 +101,7 @@ DATE_FIELDS = {
     "整改完成日期",
     "验收日期",
 }
-BOOL_FIELDS = {"high_risk", "in_service", "exam_passed"}
+BOOL_FIELDS = {"high_risk", "in_service", "exam_passed", "signed_by_principal"}
 
 
 def written_date(text: str, n: int) -> Any:

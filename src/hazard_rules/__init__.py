@@ -14,9 +14,13 @@ from hazard_rules.errors import (
     Diagnostic,
     HazardRulesError,
     InputError,
+    MapError,
     PackError,
     StrictRejectionError,
+    TooManyRejectedError,
 )
+from hazard_rules.io.inspect import Inspection, inspect_export
+from hazard_rules.io.maps import ColumnMap, load_column_map
 from hazard_rules.packs import PackInfo, PackSet, bundled_packs, load_packs
 from hazard_rules.periods import Period, parse_period
 from hazard_rules.results import (
@@ -36,10 +40,13 @@ __all__ = [
     "BackendUnavailableError",
     "Candidate",
     "Classification",
+    "ColumnMap",
     "Counts",
     "Diagnostic",
     "HazardRulesError",
     "InputError",
+    "Inspection",
+    "MapError",
     "PackError",
     "PackInfo",
     "PackSet",
@@ -48,10 +55,13 @@ __all__ = [
     "Rejected",
     "Result",
     "StrictRejectionError",
+    "TooManyRejectedError",
     "Violation",
     "__version__",
     "bundled_packs",
     "evaluate",
+    "inspect_export",
+    "load_column_map",
     "load_facts",
     "load_packs",
     "parse_period",

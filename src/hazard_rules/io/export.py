@@ -42,7 +42,7 @@ from hazard_rules.io.tables import (
     find_header,
     type_of,
 )
-from hazard_rules.io.text import open_text
+from hazard_rules.io.text import TextFile, open_text
 from hazard_rules.periods import timezone
 from hazard_rules.schema import Schema, did_you_mean, value_key
 from hazard_rules.source import display_path
@@ -236,6 +236,12 @@ class _Reader:
 
     def _csv_rows(self, tname: str, path: Path, name: str, delimiter: str) -> Iterator[RawRow]:
         text = open_text(path, name, self.encoding)
+        try:
+            yield from self._csv_table(tname, name, text, delimiter)
+        finally:
+            text.close()
+
+    def _csv_table(self, tname: str, name: str, text: TextFile, delimiter: str) -> Iterator[RawRow]:
         info = TableInfo(name, tname, "file name", encoding=text.codec)
         self.export.tables.append(info)
         if text.detected and text.codec != "utf-8":
@@ -268,6 +274,12 @@ class _Reader:
 
     def _jsonl_rows(self, tname: str | None, path: Path, name: str) -> Iterator[RawRow]:
         text = open_text(path, name, self.encoding)
+        try:
+            yield from self._jsonl_lines(tname, name, text)
+        finally:
+            text.close()
+
+    def _jsonl_lines(self, tname: str | None, name: str, text: TextFile) -> Iterator[RawRow]:
         tmaps = {t: self._tmap(t) for t in self.schema.types}
         for line in text.lines:
             source = f"{name}:{line.number}"
@@ -382,14 +394,15 @@ class _Reader:
         tdef = self.schema.types[tname]
         tmap = self._tmap(tname)
         book = open_workbook(path, name)
+        grid = book.sheet_rows(title)
         try:
-            grid = book.sheet_rows(title)
             try:
                 header = find_header(grid, tdef, tmap, where, col_name=_letter)
             except HeaderError as exc:
                 if probe:
-                    self.export.tables.append(TableInfo(where, None, f"no header row: {exc}"))
-                    self.export.notes.append(f"{where}: sheet skipped: {exc}")
+                    why = f"no header row for {tname} in its first rows"
+                    self.export.tables.append(TableInfo(where, None, why))
+                    self.export.notes.append(f"{where}: sheet skipped: {why}")
                     raise _NoHeader(str(exc)) from None
                 raise InputError(str(exc)) from None
             if probe:
@@ -408,6 +421,7 @@ class _Reader:
             yield from table.rows(grid)
             table.finish()
         finally:
+            grid.close()  # type: ignore[attr-defined]
             book.close()
 
 

@@ -323,10 +323,13 @@ class TableReader:
         return _text(cells[i]) or None
 
     def _is_total(self, cells: list[Any]) -> bool:
-        if self._raw_id(cells) is not None:
-            return False
+        """A total row: its leading cell says 合计/小计/总计/Total, and it has no id (or the
+        id column holds that very word)."""
         first = next((_text(c) for c in cells if _text(c)), "")
-        return bool(_TOTAL.match(first))
+        if not _TOTAL.match(first):
+            return False
+        rid = self._raw_id(cells)
+        return rid is None or rid == first
 
     def finish(self) -> None:
         """Add the note about total rows (call once the rows are read)."""

@@ -85,10 +85,12 @@ def _nul_pattern(head: bytes) -> str:
         return "utf-32-le"
     if nuls[0] == units and nuls[1] >= 0.9 * units:
         return "utf-32-be"
+    # ASCII in UTF-16 puts its NUL after (LE) or before (BE) each character; a few CJK
+    # characters (一 is U+4E00) put one on the other side
     odd, even = nuls[1] + nuls[3], nuls[0] + nuls[2]
-    if odd and even <= 0.02 * odd:
+    if odd and even * 4 <= odd:
         return "utf-16-le"
-    if even and odd <= 0.02 * even:
+    if even and odd * 4 <= even:
         return "utf-16-be"
     raise ValueError("NUL bytes in no UTF-16 or UTF-32 pattern: not a text file")
 
@@ -101,11 +103,21 @@ class TextFile:
     codec: str
     detected: bool
     lines: Iterator[Line]
+    _fh: BinaryIO | None = None
+
+    def close(self) -> None:
+        """Release the file (also when its lines were not read to the end)."""
+        close = getattr(self.lines, "close", None)
+        if close is not None:
+            close()
+        if self._fh is not None:
+            self._fh.close()
 
 
 def open_text(path: Path, name: str, encoding: str | None) -> TextFile:
     """Open ``path`` for reading lines (see the module docstring); :class:`InputError`
     naming the file when it cannot be opened, is binary or vanishes while read."""
+    given = check_encoding(encoding) if encoding is not None else None
     try:
         fh = path.open("rb")
     except OSError as exc:
@@ -117,8 +129,8 @@ def open_text(path: Path, name: str, encoding: str | None) -> TextFile:
         fh.close()
         raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from exc
     skip = 0
-    if encoding is not None:
-        codec = check_encoding(encoding)
+    if given is not None:
+        codec = given
         if codec == "utf-8" and head.startswith(codecs.BOM_UTF8):
             skip = 3
     else:
@@ -128,7 +140,7 @@ def open_text(path: Path, name: str, encoding: str | None) -> TextFile:
             fh.close()
             raise InputError(f"{name}: {exc}") from None
     lines = _wide_lines(fh, name, codec) if _wide(codec) else _byte_lines(fh, name, codec, skip)
-    return TextFile(name, codec, encoding is None, lines)
+    return TextFile(name, codec, encoding is None, lines, fh)
 
 
 def _read_error(name: str, exc: OSError) -> InputError:

@@ -41,6 +41,8 @@ CSV_COLUMNS = (
     "message",
     "message_en",
     "cite",
+    "doubtful",
+    "doubtful_because",
 )
 
 
@@ -86,7 +88,10 @@ def _table(result: Result, lang: str) -> str:
             [
                 f"{v.subject.id}",
                 v.rule,
-                STATUS_ZH.get(v.status, v.status) + f" {v.status}" if lang == "zh" else v.status,
+                ("⚠存疑 " if v.doubtful else "")
+                + (
+                    STATUS_ZH.get(v.status, v.status) + f" {v.status}" if lang == "zh" else v.status
+                ),
                 v.severity,
                 v.period or "",
                 v.due.isoformat() if v.due else "",
@@ -169,10 +174,16 @@ def _table(result: Result, lang: str) -> str:
         out.write(f"注意 note: {note}\n")
     c = result.counts
     statuses = ", ".join(f"{k} {n}" for k, n in c.by_status.items()) or "none"
+    if c.doubtful:
+        out.write(
+            f"\n⚠ 存疑 {c.doubtful} finding(s) are doubtful: rejected records could have been "
+            "their evidence (see the rejected records above; JSON lists them per finding).\n"
+        )
     out.write(
         f"\nas of {result.as_of}: read {c.read}, evaluated {c.evaluated}, rejected {c.rejected}; "
-        f"{c.violations} violations ({statuses}); {c.classifications} classifications, "
-        f"{c.candidates} candidates\n"
+        f"{c.violations} violations ({statuses}"
+        + (f"; {c.doubtful} doubtful" if c.doubtful else "")
+        + f"); {c.classifications} classifications, {c.candidates} candidates\n"
     )
     return out.getvalue()
 
@@ -193,6 +204,8 @@ def _csv_row(v: Violation) -> list[str]:
         v.message,
         v.message_en,
         v.cite,
+        "true" if v.doubtful else "",
+        ";".join(v.doubtful_because) + (" …" if v.doubtful_count > len(v.doubtful_because) else ""),
     ]
 
 
