@@ -12,13 +12,16 @@ from hazard_rules.errors import (
     BackendError,
     BackendUnavailableError,
     Diagnostic,
+    DocumentError,
     HazardRulesError,
     InputError,
     MapError,
     PackError,
     StrictRejectionError,
     TooManyRejectedError,
+    WaiverError,
 )
+from hazard_rules.assess.waivers import Waiver, load_waivers
 from hazard_rules.io.inspect import Inspection, inspect_export
 from hazard_rules.io.maps import ColumnMap, load_column_map
 from hazard_rules.packs import PackInfo, PackSet, bundled_packs, load_packs
@@ -43,6 +46,7 @@ __all__ = [
     "ColumnMap",
     "Counts",
     "Diagnostic",
+    "DocumentError",
     "HazardRulesError",
     "InputError",
     "Inspection",
@@ -57,6 +61,8 @@ __all__ = [
     "StrictRejectionError",
     "TooManyRejectedError",
     "Violation",
+    "Waiver",
+    "WaiverError",
     "__version__",
     "bundled_packs",
     "evaluate",
@@ -64,5 +70,6 @@ __all__ = [
     "load_column_map",
     "load_facts",
     "load_packs",
+    "load_waivers",
     "parse_period",
 ]

@@ -8,13 +8,15 @@ completed, and strict mode or ``max_rejected`` may refuse the run as no verdict.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from hazard_rules.assess.waivers import Waiver, Waivers, load_waivers
 from hazard_rules.engine.compile import Finding, compile_pack
 from hazard_rules.engine.doubt import MAX_SOURCES, Doubts, doubt_links
-from hazard_rules.engine.judge import judge, judge_findings, judge_stream
+from hazard_rules.engine.judge import judge_findings, judge_stream
 from hazard_rules.errors import InputError, StrictRejectionError, TooManyRejectedError
 from hazard_rules.facts.collect import FactSet, collect_facts, rows_from_mapping
 from hazard_rules.facts.rejections import DEFAULT_MAX_REJECTED, Limit, parse_limit, per_file
@@ -37,6 +39,7 @@ __all__ = [
 BACKENDS = ("python", "durable")
 Facts = Mapping[str, Iterable[Any]] | str | os.PathLike[str]
 MapArg = ColumnMap | str | os.PathLike[str] | None
+WaiversArg = Sequence[Waiver] | str | os.PathLike[str] | None
 
 
 def _column_map(packs: PackSet, column_map: MapArg) -> ColumnMap | None:
@@ -93,63 +96,37 @@ def evaluate(
     jobs: int = 1,
     column_map: MapArg = None,
     max_rejected: int | str | None = "auto",
+    waivers: WaiversArg = None,
 ) -> Result:
     """Evaluate every rule of ``packs`` over ``facts`` as of ``as_of``.
 
     ``facts`` is a mapping of record type → records (dicts or pydantic models), a path to an
     export (folder, or one file), or a :class:`FactSet` already loaded. With ``strict``, any
     rejected record raises :class:`StrictRejectionError`; more rejected rows in a file than
-    ``max_rejected`` allows (``N`` rows, ``"P%"`` of its rows, ``None`` for no limit; default
-    ``"10%"``) raise :class:`TooManyRejectedError`. Findings that rejected rows could have
-    changed are marked ``doubtful``. ``jobs > 1`` judges partitions of the subjects in
-    parallel processes (same result). On a path or a mapping, the Python evaluator streams.
+    ``max_rejected`` allows (``N`` rows, ``"P%"`` of its rows, ``None`` for no limit; the
+    default ``"auto"`` is ``"10%"`` for an export read from files and no limit for records
+    given as Python objects) raise :class:`TooManyRejectedError`. Findings that rejected rows
+    could have changed are marked ``doubtful``; findings a waiver covers (``waivers``: a
+    waiver file or loaded waivers) are ``waived``. ``column_map`` (a ``ColumnMap`` or the
+    path of one) says how a ledger's headers and values become fields. ``jobs > 1`` judges
+    partitions of the subjects in parallel processes (same result). On a path or a mapping,
+    the Python evaluator streams.
     """
-    if not isinstance(as_of, date):
-        raise InputError(f"as_of must be a date, not {type(as_of).__name__}")
-    if backend not in BACKENDS:
-        raise InputError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")
-    limit = _limit(max_rejected, facts)
-    if backend == "python" and jobs <= 1 and not isinstance(facts, FactSet):
-        result, findings = evaluate_findings(
-            packs,
-            facts,
-            as_of,
-            explain=explain,
-            show_unmapped=show_unmapped,
-            encoding=encoding,
-            column_map=column_map,
-            strict=strict,
-            max_rejected=max_rejected,
-        )
-        return result.model_copy(update={"violations": [f.violation() for f in findings]})
-    fact_set = (
-        facts
-        if isinstance(facts, FactSet)
-        else load_facts(packs, facts, encoding=encoding, column_map=column_map)
+    result, findings = evaluate_findings(
+        packs,
+        facts,
+        as_of,
+        backend=backend,
+        explain=explain,
+        show_unmapped=show_unmapped,
+        strict=strict,
+        encoding=encoding,
+        jobs=jobs,
+        column_map=column_map,
+        max_rejected=max_rejected,
+        waivers=waivers,
     )
-    _check_strict(strict, fact_set.rejected)
-    if backend == "durable":
-        from hazard_rules.backends.durable.engine import evaluate_durable
-
-        result = evaluate_durable(
-            packs, fact_set, as_of, explain=explain, show_unmapped=show_unmapped
-        )
-    elif jobs > 1:
-        from hazard_rules.engine.parallel import judge_parallel
-
-        result = judge_parallel(
-            compile_pack(packs), fact_set, as_of, jobs, explain=explain, show_unmapped=show_unmapped
-        )
-    else:
-        result = judge(
-            compile_pack(packs), fact_set, as_of, explain=explain, show_unmapped=show_unmapped
-        )
-    doubts = _doubts(packs, fact_set)
-    if doubts:
-        violations = [_doubt_violation(v, doubts) for v in result.violations]
-        result = result.model_copy(update={"violations": violations})
-    doubtful = sum(v.doubtful for v in result.violations)
-    return _checked(_complete(result, fact_set, doubtful, []), limit)
+    return result.model_copy(update={"violations": [f.violation() for f in findings]})
 
 
 def evaluate_findings(
@@ -165,65 +142,127 @@ def evaluate_findings(
     max_rejected: int | str | None = "auto",
     backend: str = "python",
     jobs: int = 1,
+    waivers: WaiversArg = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[Result, list[Finding]]:
-    """The result with its violations apart, as sorted plain
+    """Like :func:`evaluate`, with the violations apart as sorted plain
     :class:`~hazard_rules.engine.compile.Finding` tuples — for writers that stream large
     reports (``Result.violations`` is empty; ``Finding.violation()`` makes each model). With
     the Python evaluator in one process, a path or a mapping is read and judged in one
-    streaming pass; other backends and ``jobs > 1`` go through :func:`evaluate`. Arguments
-    as for :func:`evaluate`."""
-    if backend != "python" or jobs > 1:
-        if max_rejected == "auto":
-            max_rejected = _auto(facts)
+    streaming pass."""
+    if not isinstance(as_of, date):
+        raise InputError(f"as_of must be a date, not {type(as_of).__name__}")
+    if backend not in BACKENDS:
+        raise InputError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")
+    limit = _limit(max_rejected, facts)
+    loaded = _waivers(waivers)
+    notes: list[str] = []
+    if backend == "python" and jobs <= 1:
+        compiled = compile_pack(packs)
+        if isinstance(facts, FactSet):
+            fact_set = facts
+            result, findings = judge_findings(
+                compiled, facts, as_of, explain=explain, show_unmapped=show_unmapped
+            )
+        else:
+            sources, mixed, notes = _sources(packs, facts, encoding, column_map)
+            fact_set = FactSet(records={t: {} for t in packs.schema.order})
+            result, findings = judge_stream(
+                compiled,
+                sources,
+                as_of,
+                explain=explain,
+                show_unmapped=show_unmapped,
+                reject_unknown_types=mixed,
+                progress=progress,
+                into=fact_set,
+            )
+        _check_strict(strict, fact_set.rejected)
+    else:
         if isinstance(facts, FactSet):
             fact_set = facts
         else:
             fact_set = load_facts(
                 packs, facts, encoding=encoding, column_map=column_map, progress=progress
             )
-        full = evaluate(
-            packs,
-            fact_set,
-            as_of,
-            backend=backend,
-            explain=explain,
-            show_unmapped=show_unmapped,
-            strict=strict,
-            jobs=jobs,
-            max_rejected=max_rejected,
-        )
+        _check_strict(strict, fact_set.rejected)
+        if backend == "durable":
+            from hazard_rules.backends.durable.engine import evaluate_durable
+
+            full = evaluate_durable(
+                packs, fact_set, as_of, explain=explain, show_unmapped=show_unmapped
+            )
+        else:
+            from hazard_rules.engine.parallel import judge_parallel
+
+            full = judge_parallel(
+                compile_pack(packs),
+                fact_set,
+                as_of,
+                jobs,
+                explain=explain,
+                show_unmapped=show_unmapped,
+            )
         metas = {r.meta.id: r.meta for r in packs.rules}
-        found = [Finding.of(v, metas[v.rule]) for v in full.violations]
-        return full.model_copy(update={"violations": []}), found
-    limit = _limit(max_rejected, facts)
-    compiled = compile_pack(packs)
-    notes: list[str] = []
-    if isinstance(facts, FactSet):
-        fact_set = facts
-        result, findings = judge_findings(
-            compiled, facts, as_of, explain=explain, show_unmapped=show_unmapped
-        )
-    else:
-        sources, mixed, notes = _sources(packs, facts, encoding, column_map)
-        fact_set = FactSet(records={t: {} for t in packs.schema.order})
-        result, findings = judge_stream(
-            compiled,
-            sources,
-            as_of,
-            explain=explain,
-            show_unmapped=show_unmapped,
-            reject_unknown_types=mixed,
-            progress=progress,
-            into=fact_set,
-        )
-    _check_strict(strict, fact_set.rejected)
-    doubts = _doubts(packs, fact_set)
-    if doubts:
-        findings = [_doubt_finding(f, doubts) for f in findings]
-    result = _complete(result, fact_set, sum(1 for f in findings if f.doubt_count), notes)
-    _checked(result, limit, findings)
+        findings = [Finding.of(v, metas[v.rule]) for v in full.violations]
+        result = full.model_copy(update={"violations": []})
+    return _finish(packs, fact_set, as_of, result, findings, notes, loaded, limit)
+
+
+def _waivers(waivers: WaiversArg) -> list[Waiver]:
+    if waivers is None:
+        return []
+    if isinstance(waivers, (str, os.PathLike)):
+        return load_waivers(waivers)
+    return list(waivers)
+
+
+def _finish(
+    packs: PackSet,
+    facts: FactSet,
+    as_of: date,
+    result: Result,
+    findings: list[Finding],
+    notes: list[str],
+    waivers: list[Waiver],
+    limit: Limit | None,
+) -> tuple[Result, list[Finding]]:
+    """What every evaluation ends with: doubtful and waived findings, reading's notes first,
+    the counts completed, and the rejection limit checked."""
+    doubts = Doubts(facts.lost, doubt_links(packs.rules))
+    in_force = Waivers(waivers, as_of, (r.meta.id for r in packs.rules)) if waivers else None
+    if doubts or in_force:
+        findings = [_adjusted(f, doubts, in_force) for f in findings]
+    rejected_by_file = {f.file: f.rejected for f in per_file(facts.rejected, facts.read_by_file)}
+    counts = result.counts.model_copy(
+        update={
+            "by_status": dict(sorted(Counter(f.status for f in findings).items())),
+            "doubtful": sum(1 for f in findings if f.doubt_count),
+            "waived": sum(1 for f in findings if f.waiver is not None),
+            "read_by_file": dict(sorted(facts.read_by_file.items())),
+            "rejected_by_file": dict(sorted(rejected_by_file.items())),
+        }
+    )
+    more = [*in_force.notes, *in_force.unused()] if in_force is not None else []
+    result = result.model_copy(update={"counts": counts, "notes": [*notes, *result.notes, *more]})
+    message = _over_limit(result.rejected, counts.read_by_file, limit)
+    if message is not None:
+        full = result.model_copy(update={"violations": [f.violation() for f in findings]})
+        raise TooManyRejectedError(message, full)
     return result, findings
+
+
+def _adjusted(f: Finding, doubts: Doubts, waivers: Waivers | None) -> Finding:
+    record = f.record.id if f.record else None
+    sources = doubts.sources(f.meta.id, f.status, f.subject.id, record) if doubts else []
+    if sources:
+        f = f._replace(doubt=tuple(sources[:MAX_SOURCES]), doubt_count=len(sources))
+    if waivers is not None:
+        label = f.period.label if f.period is not None else None
+        ref = waivers.find(f.meta.id, f.status, f.subject.id, label, record)
+        if ref is not None:
+            f = f._replace(status="waived", waiver=ref)
+    return f
 
 
 def _auto(facts: object) -> str | None:
@@ -239,59 +278,6 @@ def _limit(max_rejected: int | str | None, facts: object = None) -> Limit | None
         return parse_limit(max_rejected)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-
-
-def _doubts(packs: PackSet, facts: FactSet) -> Doubts:
-    return Doubts(facts.lost, doubt_links(packs.rules))
-
-
-def _doubt_finding(f: Finding, doubts: Doubts) -> Finding:
-    sources = doubts.sources(f.meta.id, f.status, f.subject.id, f.record.id if f.record else None)
-    if not sources:
-        return f
-    return f._replace(doubt=tuple(sources[:MAX_SOURCES]), doubt_count=len(sources))
-
-
-def _doubt_violation(v: Any, doubts: Doubts) -> Any:
-    sources = doubts.sources(v.rule, v.status, v.subject.id, v.record.id if v.record else None)
-    if not sources:
-        return v
-    return v.model_copy(
-        update={
-            "doubtful": True,
-            "doubtful_because": sources[:MAX_SOURCES],
-            "doubtful_count": len(sources),
-        }
-    )
-
-
-def _complete(result: Result, facts: FactSet, doubtful: int, notes: list[str]) -> Result:
-    """The result with reading's notes first and the counts completed."""
-    rejected_by_file: dict[str, int] = {}
-    for f in per_file(facts.rejected, facts.read_by_file):
-        rejected_by_file[f.file] = f.rejected
-    counts = result.counts.model_copy(
-        update={
-            "doubtful": doubtful,
-            "read_by_file": dict(sorted(facts.read_by_file.items())),
-            "rejected_by_file": dict(sorted(rejected_by_file.items())),
-        }
-    )
-    update: dict[str, Any] = {"counts": counts}
-    if notes:
-        update["notes"] = [*notes, *result.notes]
-    return result.model_copy(update=update)
-
-
-def _checked(result: Result, limit: Limit | None, findings: list[Finding] | None = None) -> Result:
-    """``result``, or :class:`TooManyRejectedError` when a file exceeds ``limit``."""
-    message = _over_limit(result.rejected, result.counts.read_by_file, limit)
-    if message is None:
-        return result
-    full = result
-    if findings is not None:
-        full = result.model_copy(update={"violations": [f.violation() for f in findings]})
-    raise TooManyRejectedError(message, full)
 
 
 def check_rejected(facts: FactSet, max_rejected: int | str | None = DEFAULT_MAX_REJECTED) -> None:

@@ -5,7 +5,10 @@
     HazardRulesError                 every error this library raises
      ├── PackError                   rule packs could not be used; carries every Diagnostic found
      ├── InputError                  an export or fact set could not be read at all
-     │    ├── MapError               a column map could not be used; carries its Diagnostics
+     │    ├── DocumentError          a column map or waiver file could not be used; carries
+     │    │    │                     its Diagnostics
+     │    │    ├── MapError          … a column map
+     │    │    └── WaiverError       … a waiver file
      │    ├── StrictRejectionError   records were rejected and strict mode was asked for
      │    └── TooManyRejectedError   more rows of a file were rejected than max_rejected allows
      ├── BackendUnavailableError     an optional backend (durable-rules) is not installed
@@ -27,12 +30,14 @@ __all__ = [
     "BackendError",
     "BackendUnavailableError",
     "Diagnostic",
+    "DocumentError",
     "HazardRulesError",
     "InputError",
     "MapError",
     "PackError",
     "StrictRejectionError",
     "TooManyRejectedError",
+    "WaiverError",
 ]
 
 MAX_DIAGNOSTICS = 200
@@ -66,12 +71,27 @@ class InputError(HazardRulesError):
     """An export, a file in it, or a fact set could not be read at all."""
 
 
-class MapError(InputError):
-    """A column map could not be used; ``diagnostics`` lists every problem, located."""
+class DocumentError(InputError):
+    """A YAML document given with the input (a column map, a waiver file) could not be
+    used; ``diagnostics`` lists every problem, located."""
+
+    what = "document"
 
     def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
         self.diagnostics: list[Diagnostic] = sorted(set(diagnostics))[:MAX_DIAGNOSTICS]
         super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+class MapError(DocumentError):
+    """A column map could not be used."""
+
+    what = "column map"
+
+
+class WaiverError(DocumentError):
+    """A waiver file could not be used."""
+
+    what = "waiver file"
 
 
 class StrictRejectionError(InputError):

@@ -23,10 +23,12 @@ __all__ = [
     "Rejected",
     "Result",
     "Violation",
+    "WaiverRef",
 ]
 
-STATUSES = ("failed", "overdue", "late", "missing", "misclassified", "exceeded")
-Status = Literal["failed", "overdue", "late", "missing", "misclassified", "exceeded"]
+STATUSES = ("failed", "overdue", "late", "missing", "misclassified", "exceeded", "waived")
+Status = Literal["failed", "overdue", "late", "missing", "misclassified", "exceeded", "waived"]
+Judged = Literal["failed", "overdue", "late", "missing", "misclassified", "exceeded"]
 Severity = Literal["critical", "high", "medium", "low"]
 
 
@@ -44,12 +46,25 @@ class RecordRef(_Model):
         return f"{self.type}:{self.id}"
 
 
+class WaiverRef(_Model):
+    """The waiver a ``waived`` finding carries: who approved what, why, until when, and the
+    status the finding had."""
+
+    id: str
+    reason: str
+    approved_by: str
+    approved_on: date
+    expires_on: date | None = None
+    status: Judged
+
+
 class Violation(_Model):
     """One structured finding.
 
     ``doubtful``: rejected records could have changed it (they could have been its
     evidence); ``doubtful_because`` lists the sources of up to 20 of them and
-    ``doubtful_count`` says how many there are (SPEC §4, docs/input-formats.md)."""
+    ``doubtful_count`` says how many there are (SPEC §4, docs/input-formats.md). A finding a
+    waiver covers has status ``waived`` and carries the ``waiver`` (with the status it had)."""
 
     rule: str
     kind: str
@@ -68,6 +83,7 @@ class Violation(_Model):
     doubtful: bool = False
     doubtful_because: list[str] = Field(default_factory=list)
     doubtful_count: int = 0
+    waiver: WaiverRef | None = None
 
 
 class Classification(_Model):
@@ -115,6 +131,7 @@ class Counts(_Model):
     classifications: int = 0
     candidates: int = 0
     doubtful: int = 0
+    waived: int = 0
     read_by_file: dict[str, int] = Field(default_factory=dict)
     rejected_by_file: dict[str, int] = Field(default_factory=dict)
 

@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from hazard_rules.errors import HazardRulesError, MapError, PackError
+from hazard_rules.errors import DocumentError, HazardRulesError, PackError
 
 __all__ = ["build_parser", "main"]
 
@@ -50,10 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.write(f"{d}\n")
         sys.stderr.write(f"hazard-rules: {len(exc.diagnostics)} problem(s) in the rule packs\n")
         return 2
-    except MapError as exc:
+    except DocumentError as exc:
         for d in exc.diagnostics:
             sys.stderr.write(f"{d}\n")
-        sys.stderr.write(f"hazard-rules: {len(exc.diagnostics)} problem(s) in the column map\n")
+        sys.stderr.write(f"hazard-rules: {len(exc.diagnostics)} problem(s) in the {exc.what}\n")
         return 2
     except HazardRulesError as exc:
         sys.stderr.write(f"hazard-rules: {exc}\n")

@@ -72,6 +72,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
             max_rejected=_max_rejected(args),
             backend=args.backend,
             jobs=args.jobs,
+            waivers=args.waivers,
             progress=progress,
         )
     finally:
@@ -86,7 +87,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
             stream.write(format_result(full, args.format, args.lang))
     if args.format != "table" or args.output:
         report_rejections(result)
-    return 1 if findings else 0
+    return 1 if any(f.waiver is None for f in findings) else 0
 
 
 def cmd_due(args: argparse.Namespace, out: TextIO) -> int:
@@ -143,6 +144,11 @@ def register(sub: Any) -> None:
     c.add_argument("--explain", action="store_true", help="show the conditions behind each finding")
     c.add_argument("--show-unmapped", action="store_true", help="list records no criterion matched")
     c.add_argument("--backend", choices=("python", "durable"), default="python")
+    c.add_argument(
+        "--waivers",
+        metavar="WAIVERS.yaml",
+        help="approved exceptions: matching findings are reported as waived (docs/assessment.md)",
+    )
     _reading_options(c)
     c.add_argument(
         "--lang", choices=("zh", "en"), default="zh", help="message language in the table"

@@ -20,7 +20,7 @@ from hazard_rules.backends.python import Predicate, compile_condition
 from hazard_rules.ir import Check, Criterion, Recurring, Rule, RuleMeta, Trend
 from hazard_rules.packs import PackSet
 from hazard_rules.periods import Period, parse_period
-from hazard_rules.results import RecordRef, Violation
+from hazard_rules.results import RecordRef, Violation, WaiverRef
 
 __all__ = ["CompiledPack", "CompiledRule", "Finding", "compile_pack"]
 
@@ -40,6 +40,7 @@ class Finding(NamedTuple):
     explain: list[dict[str, Any]] | None
     doubt: tuple[str, ...] = ()  # sources of rejected rows that could have changed it
     doubt_count: int = 0
+    waiver: WaiverRef | None = None  # status is then "waived"
 
     def sort_key(self) -> tuple[Any, ...]:
         """SPEC §4 order: subject, rule, period (chronological), record, status."""
@@ -63,6 +64,7 @@ class Finding(NamedTuple):
             v.explain,
             tuple(v.doubtful_because),
             v.doubtful_count,
+            v.waiver,
         )
 
     def violation(self) -> Violation:
@@ -85,6 +87,7 @@ class Finding(NamedTuple):
             doubtful=bool(self.doubt_count),
             doubtful_because=list(self.doubt),
             doubtful_count=self.doubt_count,
+            waiver=self.waiver,
         )
 
 

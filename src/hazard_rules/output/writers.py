@@ -24,6 +24,7 @@ STATUS_ZH = {
     "missing": "缺失",
     "misclassified": "定级错误",
     "exceeded": "超出",
+    "waived": "已豁免",
 }
 SEVERITY_ZH = {"critical": "特别严重", "high": "严重", "medium": "一般", "low": "轻微"}
 CSV_COLUMNS = (
