@@ -391,4 +391,52 @@ def test_yaml_tags_are_not_constructed(errors: Errors):
     # a safe loader: a Python tag is a YAML error, never an object
     text = criterion("t.a", "level: !!python/name:os.system major\n")
     diags = errors({"a.rule.yaml": text})
-    assert located(diags) == [("a.rule.yaml", *at(text, "!!python"), "yaml_syntax")]
+    assert located(diags) == [("a.rule.yaml", *at(text, "!!python"), "yaml_tag")]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "!!python/object/apply:os.system {args: [ls]}",
+        "!!python/object/apply:os.system [ls]",
+        "!!set {a, b}",
+        "!!binary aGk=",
+        "!custom x",
+    ],
+)
+def test_yaml_tags_anywhere_are_refused_where_they_are(errors: Errors, value: str):
+    text = HEAD.format(rid="t.a") + f"  why: {value}\n" + "  when: {level: major}\n"
+    diags = errors({"a.rule.yaml": text})
+    assert located(diags) == [("a.rule.yaml", *at(text, value.split()[0]), "yaml_tag")]
+
+
+def test_merge_keys_work_as_yaml_defines(make_pack):
+    text = (
+        "- &base\n  "
+        + HEAD.format(rid="t.a")[2:]
+        + "  when: {level: major}\n"
+        + "- <<: *base\n  id: t.b\n  severity: low\n"
+    )
+    packs = load_packs(make_pack({"a.rule.yaml": text}))
+    rules = {r.meta.id: r.meta.severity for r in packs.rules}
+    assert rules == {"t.a": "high", "t.b": "low"}
+
+
+def test_a_type_that_refers_to_itself_is_refused_in_the_schema_file(make_pack):
+    schema = "types:\n  hazard:\n    fields:\n      parent_id: {ref: hazard, optional: true}\n"
+    with pytest.raises(PackError) as exc:
+        load_packs(make_pack(schema=schema))
+    (d,) = exc.value.diagnostics
+    assert d.code == "reference_cycle" and d.span.path.endswith("schema.yaml")
+    assert d.span.line == 4
+
+
+def test_a_cycle_of_references_is_located_in_the_schema_file(make_pack):
+    schema = (
+        "types:\n  a:\n    fields:\n      b_id: {ref: b}\n  b:\n    fields:\n      a_id: {ref: a}\n"
+    )
+    with pytest.raises(PackError) as exc:
+        load_packs(make_pack(schema=schema))
+    (d,) = exc.value.diagnostics
+    assert d.code == "reference_cycle" and d.span.path.endswith("schema.yaml")
+    assert d.span.line in (4, 7) and "cycle" in d.message

@@ -8,7 +8,10 @@ testable rules.
 """
 
 from hazard_rules.api import evaluate, load_facts
+from hazard_rules.assess.waivers import Waiver, load_waivers
 from hazard_rules.errors import (
+    ArgumentTypeError,
+    ArgumentValueError,
     BackendError,
     BackendUnavailableError,
     Diagnostic,
@@ -21,7 +24,6 @@ from hazard_rules.errors import (
     TooManyRejectedError,
     WaiverError,
 )
-from hazard_rules.assess.waivers import Waiver, load_waivers
 from hazard_rules.io.inspect import Inspection, inspect_export
 from hazard_rules.io.maps import ColumnMap, load_column_map
 from hazard_rules.packs import PackInfo, PackSet, bundled_packs, load_packs
@@ -39,6 +41,8 @@ from hazard_rules.results import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArgumentTypeError",
+    "ArgumentValueError",
     "BackendError",
     "BackendUnavailableError",
     "Candidate",

@@ -21,6 +21,12 @@ except AttributeError:  # pragma: no cover - libyaml missing
     _Loader = yaml.SafeLoader
 
 Path_ = tuple[str | int, ...]
+_YAML = "tag:yaml.org,2002:"
+_MERGE = _YAML + "merge"
+# what the safe resolver gives plain YAML; any other tag was written explicitly
+_PLAIN_TAGS = frozenset(
+    _YAML + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+)
 MAX_NODES = 500_000  # values in one YAML document, aliases expanded
 
 
@@ -121,10 +127,36 @@ def _build(
             ]
         )
     smap.add(where, _span(name, node.start_mark))
+    if node.tag not in _PLAIN_TAGS:
+        problems.append(
+            Diagnostic(
+                _span(name, node.start_mark),
+                "yaml_tag",
+                f"YAML tags are not allowed ({node.tag}); write plain values",
+            )
+        )
+        return None
     if isinstance(node, yaml.MappingNode):
+        own = sum(1 for k, _ in node.value if k.tag != _MERGE)
         loader.flatten_mapping(node)  # resolves YAML merge keys (<<) safely
+        merged = len(node.value) - own  # the first pairs now come from merged mappings
+        own_keys = {str(k.value) for k, _ in node.value[merged:] if isinstance(k, yaml.ScalarNode)}
         out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
+        for i, (key_node, value_node) in enumerate(node.value):
+            if key_node.tag not in _PLAIN_TAGS:
+                problems.append(
+                    Diagnostic(
+                        _span(name, key_node.start_mark),
+                        "yaml_tag",
+                        f"YAML tags are not allowed ({key_node.tag}); write plain values",
+                    )
+                )
+                continue
+            if i < merged and (
+                (isinstance(key_node, yaml.ScalarNode) and str(key_node.value) in own_keys)
+                or str(getattr(key_node, "value", "")) in out
+            ):
+                continue  # YAML merge: the mapping's own keys, then earlier merges, win
             key = loader.construct_object(key_node, deep=True)
             if isinstance(key, (list, dict)):
                 problems.append(

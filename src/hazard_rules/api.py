@@ -10,14 +10,19 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from hazard_rules.assess.waivers import Waiver, Waivers, load_waivers
 from hazard_rules.engine.compile import Finding, compile_pack
 from hazard_rules.engine.doubt import MAX_SOURCES, Doubts, doubt_links
 from hazard_rules.engine.judge import judge_findings, judge_stream
-from hazard_rules.errors import InputError, StrictRejectionError, TooManyRejectedError
+from hazard_rules.errors import (
+    ArgumentTypeError,
+    ArgumentValueError,
+    StrictRejectionError,
+    TooManyRejectedError,
+)
 from hazard_rules.facts.collect import FactSet, collect_facts, rows_from_mapping
 from hazard_rules.facts.rejections import DEFAULT_MAX_REJECTED, Limit, parse_limit, per_file
 from hazard_rules.facts.rows import RawRow
@@ -29,6 +34,7 @@ from hazard_rules.results import Rejected, Result
 __all__ = [
     "BACKENDS",
     "DEFAULT_MAX_REJECTED",
+    "as_of_date",
     "check_rejected",
     "evaluate",
     "evaluate_findings",
@@ -77,6 +83,17 @@ def load_facts(
     ledger's headers and values become fields. ``progress(read, rejected)`` is called every
     10,000 rows (the CLI draws it on a terminal).
     """
+    _check_arguments(
+        packs,
+        facts,
+        date(2000, 1, 1),
+        backend="python",
+        jobs=1,
+        flags={},
+        encoding=encoding,
+        column_map=column_map,
+        waivers=None,
+    )
     sources, mixed, notes = _sources(packs, facts, encoding, column_map)
     fact_set = collect_facts(packs.schema, sources, reject_unknown_types=mixed, progress=progress)
     fact_set.notes[:0] = notes
@@ -150,10 +167,17 @@ def evaluate_findings(
     reports (``Result.violations`` is empty; ``Finding.violation()`` makes each model). With
     the Python evaluator in one process, a path or a mapping is read and judged in one
     streaming pass."""
-    if not isinstance(as_of, date):
-        raise InputError(f"as_of must be a date, not {type(as_of).__name__}")
-    if backend not in BACKENDS:
-        raise InputError(f"unknown backend {backend!r}: one of {', '.join(BACKENDS)}")
+    as_of = _check_arguments(
+        packs,
+        facts,
+        as_of,
+        backend=backend,
+        jobs=jobs,
+        flags={"explain": explain, "show_unmapped": show_unmapped, "strict": strict},
+        encoding=encoding,
+        column_map=column_map,
+        waivers=waivers,
+    )
     limit = _limit(max_rejected, facts)
     loaded = _waivers(waivers)
     notes: list[str] = []
@@ -207,6 +231,91 @@ def evaluate_findings(
         findings = [Finding.of(v, metas[v.rule]) for v in full.violations]
         result = full.model_copy(update={"violations": []})
     return _finish(packs, fact_set, as_of, result, findings, notes, loaded, limit)
+
+
+def _type(value: object) -> str:
+    return "None" if value is None else type(value).__name__
+
+
+def as_of_date(as_of: object, timezone_name: str) -> date:
+    """``as_of`` as a date: a date, or an aware datetime's local date in ``timezone_name``;
+    :class:`ArgumentTypeError` / :class:`ArgumentValueError` naming ``as_of`` otherwise."""
+    if isinstance(as_of, datetime):
+        if as_of.tzinfo is None or as_of.utcoffset() is None:
+            raise ArgumentValueError(
+                f"as_of: a naive datetime ({as_of.isoformat()}) is ambiguous; give a date or a "
+                "datetime with a time zone (it is taken as its local date in the packs' zone)"
+            )
+        from hazard_rules.periods import timezone
+
+        return as_of.astimezone(timezone(timezone_name)).date()
+    if not isinstance(as_of, date):
+        raise ArgumentTypeError(f"as_of must be a date, not {_type(as_of)}")
+    return as_of
+
+
+def _check_arguments(
+    packs: object,
+    facts: object,
+    as_of: object,
+    *,
+    backend: object,
+    jobs: object,
+    flags: Mapping[str, object],
+    encoding: object,
+    column_map: object,
+    waivers: object,
+) -> date:
+    """The arguments of :func:`evaluate_findings` checked at the boundary (issue: nothing
+    from inside the engine or a dependency may leak); returns ``as_of`` as a date."""
+    if not isinstance(packs, PackSet):
+        raise ArgumentTypeError(f"packs must be a PackSet from load_packs(...), not {_type(packs)}")
+    day = as_of_date(as_of, packs.schema.timezone)
+    if isinstance(facts, Mapping):
+        for tname, items in facts.items():
+            if not isinstance(tname, str):
+                raise ArgumentTypeError(f"facts: record types are strings, not {_type(tname)}")
+            if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
+                raise ArgumentTypeError(
+                    f"facts[{tname!r}] must be an iterable of records (dicts), not {_type(items)}"
+                )
+    elif not isinstance(facts, (str, os.PathLike, FactSet)):
+        raise ArgumentTypeError(
+            "facts must be a mapping of record type to records, a path to an export, or a "
+            f"FactSet, not {_type(facts)}"
+        )
+    if not isinstance(backend, str):
+        raise ArgumentTypeError(f"backend must be a string, not {_type(backend)}")
+    if backend not in BACKENDS:
+        raise ArgumentValueError(
+            f"backend: unknown backend {backend!r}: one of {', '.join(BACKENDS)}"
+        )
+    if not isinstance(jobs, int) or isinstance(jobs, bool):
+        raise ArgumentTypeError(f"jobs must be an int, not {_type(jobs)}")
+    if jobs < 1:
+        raise ArgumentValueError(f"jobs must be at least 1, not {jobs}")
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise ArgumentTypeError(f"{name} must be True or False, not {_type(value)}")
+    if encoding is not None:
+        if not isinstance(encoding, str):
+            raise ArgumentTypeError(f"encoding must be a string, not {_type(encoding)}")
+        from hazard_rules.io.text import check_encoding
+
+        check_encoding(encoding)
+    if column_map is not None and not isinstance(column_map, (ColumnMap, str, os.PathLike)):
+        raise ArgumentTypeError(
+            f"column_map must be a ColumnMap or the path of one, not {_type(column_map)}"
+        )
+    if (
+        waivers is not None
+        and not isinstance(waivers, (str, os.PathLike))
+        and (not isinstance(waivers, Sequence) or not all(isinstance(w, Waiver) for w in waivers))
+    ):
+        raise ArgumentTypeError(
+            f"waivers must be a waiver file's path or a list of Waiver, not {_type(waivers)}"
+        )
+    return day
 
 
 def _waivers(waivers: WaiversArg) -> list[Waiver]:
@@ -274,10 +383,12 @@ def _auto(facts: object) -> str | None:
 def _limit(max_rejected: int | str | None, facts: object = None) -> Limit | None:
     if max_rejected == "auto":
         max_rejected = _auto(facts)
+    if max_rejected is not None and not isinstance(max_rejected, (int, str)):
+        raise ArgumentTypeError(f"max_rejected must be N, 'P%' or None, not {_type(max_rejected)}")
     try:
         return parse_limit(max_rejected)
     except ValueError as exc:
-        raise InputError(str(exc)) from None
+        raise ArgumentValueError(str(exc)) from None
 
 
 def check_rejected(facts: FactSet, max_rejected: int | str | None = DEFAULT_MAX_REJECTED) -> None:

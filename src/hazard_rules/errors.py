@@ -5,6 +5,8 @@
     HazardRulesError                 every error this library raises
      ├── PackError                   rule packs could not be used; carries every Diagnostic found
      ├── InputError                  an export or fact set could not be read at all
+     │    ├── ArgumentTypeError      an API argument of the wrong type (also a TypeError)
+     │    ├── ArgumentValueError     an API argument of the right type, wrong value (a ValueError)
      │    ├── DocumentError          a column map or waiver file could not be used; carries
      │    │    │                     its Diagnostics
      │    │    ├── MapError          … a column map
@@ -27,6 +29,8 @@ from dataclasses import dataclass
 from hazard_rules.source import SourceSpan
 
 __all__ = [
+    "ArgumentTypeError",
+    "ArgumentValueError",
     "BackendError",
     "BackendUnavailableError",
     "Diagnostic",
@@ -80,6 +84,14 @@ class DocumentError(InputError):
     def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
         self.diagnostics: list[Diagnostic] = sorted(set(diagnostics))[:MAX_DIAGNOSTICS]
         super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+class ArgumentTypeError(InputError, TypeError):
+    """A public function was given an argument of the wrong type; the message names it."""
+
+
+class ArgumentValueError(InputError, ValueError):
+    """A public function was given an argument whose value it cannot use; the message names it."""
 
 
 class MapError(DocumentError):

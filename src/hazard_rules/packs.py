@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hazard_rules._yaml import SourceMap, YamlError, load_yaml
-from hazard_rules.errors import Diagnostic, PackError
+from hazard_rules.errors import ArgumentTypeError, Diagnostic, PackError
 from hazard_rules.ir import Rule
 from hazard_rules.lower.rules import lower_rule_file
 from hazard_rules.periods import timezone
@@ -287,6 +287,11 @@ def load_packs(*refs: str | os.PathLike[str]) -> PackSet:
 
     Raises :class:`~hazard_rules.errors.PackError` listing every problem found.
     """
+    for ref in refs:
+        if not isinstance(ref, (str, os.PathLike)):
+            raise ArgumentTypeError(
+                f"load_packs takes pack ids or folder paths, not {type(ref).__name__}"
+            )
     if not refs:
         refs = tuple(p for p in bundled_packs())
     loader = _Loader()

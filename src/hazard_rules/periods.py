@@ -137,6 +137,13 @@ def parse_period(value: object) -> Period:
             f"not a period label: {value!r} (expected 2024-05, 2024-Q2, 2024-H1, 2024)"
         )
     year = int(m.group(1))
+    try:
+        return _labelled(m, year)
+    except ValueError:
+        raise ValueError(f"not a period: {value!r} (no such period)") from None
+
+
+def _labelled(m: re.Match[str], year: int) -> Period:
     if m.group(2):
         return Period("month", year, int(m.group(2)))
     if m.group(3):

@@ -405,22 +405,36 @@ class _Builder:
         return Schema(types=types, order=order, timezone=timezone)
 
     def _order(self, types: dict[str, TypeDef]) -> tuple[str, ...]:
+        """Types with every referenced type first. A type that refers to itself, or a cycle
+        of references, is refused at the field that closes it: records are checked against
+        the records accepted before them, so such references would make a result depend on
+        the order of the rows."""
         done: list[str] = []
         state: dict[str, int] = {}
 
         def visit(name: str, trail: tuple[str, ...]) -> None:
             if state.get(name) == 2:
                 return
-            if state.get(name) == 1:
-                f = next(iter(types[name].fields.values()))
-                self.err(
-                    f.span, "reference_cycle", "reference cycle: " + " → ".join((*trail, name))
-                )
-                return
             state[name] = 1
             for f in types[name].fields.values():
-                if f.kind == "ref" and f.ref in types and f.ref != name:
-                    visit(f.ref, (*trail, name))
+                if f.kind != "ref" or f.ref not in types:
+                    continue
+                if f.ref == name:
+                    self.err(
+                        f.span,
+                        "reference_cycle",
+                        f"{name}.{f.name} refers to its own type {name}: a record type cannot "
+                        "refer to itself (keep the id as a string field instead)",
+                    )
+                elif state.get(f.ref) == 1:
+                    cycle = " → ".join((*trail, name, f.ref or ""))
+                    self.err(
+                        f.span,
+                        "reference_cycle",
+                        f"{name}.{f.name} closes a cycle of references: {cycle}",
+                    )
+                else:
+                    visit(f.ref or "", (*trail, name))
             state[name] = 2
             done.append(name)
 

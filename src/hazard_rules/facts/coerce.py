@@ -45,26 +45,48 @@ def _is_empty(value: Any) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+INT_LIMIT = 2**63  # integers are 64-bit signed: what every output format can hold
+TEXT_LIMIT = 1 << 20  # characters in one text value
+
+
 def _text(value: Any) -> str:
     if isinstance(value, str):
+        if not value.isascii():
+            bad = _SURROGATE.search(value)
+            if bad is not None:
+                raise ValueError(
+                    f"not valid Unicode: a lone surrogate U+{ord(bad.group()):04X} at "
+                    f"character {bad.start() + 1}"
+                )
+        if len(value) > TEXT_LIMIT:
+            raise ValueError(f"text longer than {TEXT_LIMIT:,} characters")
         return value.strip()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"expected text, got {type(value).__name__}")
+    if isinstance(value, int) and not -INT_LIMIT <= value < INT_LIMIT:
+        raise ValueError("a number too large to be an id or text")
     return str(value)
+
+
+def _in_range(n: int) -> int:
+    if not -INT_LIMIT <= n < INT_LIMIT:
+        raise ValueError("an integer outside the 64-bit range")
+    return n
 
 
 def _int(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("expected an integer, got a boolean")
     if isinstance(value, int):
-        return value
+        return _in_range(value)
     if isinstance(value, float) and value.is_integer():
-        return int(value)
+        return _in_range(int(value))
     if isinstance(value, str):
         s = value.strip().replace(",", "")
-        if re.fullmatch(r"[+-]?\d+(\.0*)?", s):
-            return int(float(s)) if "." in s else int(s)
-    raise ValueError(f"not an integer: {value!r}")
+        if len(s) <= 40 and re.fullmatch(r"[+-]?\d+(\.0*)?", s):
+            return _in_range(int(float(s)) if "." in s else int(s))
+    raise ValueError(f"not an integer: {value!r}" if len(repr(value)) < 80 else "not an integer")
 
 
 def _float(value: Any) -> float:

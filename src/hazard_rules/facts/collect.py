@@ -206,10 +206,17 @@ def collect_facts(
 
 
 def _id_text(value: Any) -> str | None:
+    """An id as it can be shown in a rejection (whatever the row held)."""
     if value is None or isinstance(value, (dict, list)):
         return None
-    text = str(value).strip()
-    return text or None
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        return None
+    try:
+        text = str(value).strip()
+    except ValueError:
+        return None
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates → ?
+    return text[:200] or None
 
 
 def _raw_id(raw: Mapping[str, Any], keys: list[str]) -> Any:
