@@ -75,7 +75,6 @@ BASE_PLACEHOLDERS = frozenset(
     ]
 )
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[A-Za-z0-9_-]+)+$")
-_COMPARE_OPS = ("lt", "lte", "gt", "gte", "eq", "ne")
 
 
 class _RuleLowerer(TimeLowerer):

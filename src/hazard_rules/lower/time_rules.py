@@ -16,12 +16,12 @@ from hazard_rules.ir import (
     Variant,
 )
 from hazard_rules.lower.base import LowererBase
+from hazard_rules.operators import COMPARISONS
 from hazard_rules.periods import EVERY, Period, parse_period
 from hazard_rules.schema import did_you_mean
 
 __all__ = ["TimeLowerer"]
 
-_COMPARE_OPS = ("lt", "lte", "gt", "gte", "eq", "ne")
 _DUE_OF = ("this", "next")  # ``due: {day: N, of: ...}``: the period itself or the one after
 
 
@@ -222,11 +222,11 @@ class TimeLowerer(LowererBase):
                 except ValueError as exc:
                     self.err((*where, "compare", key), "malformed_period", str(exc))
             op = cmp["op"]
-            if op not in _COMPARE_OPS:
+            if op not in COMPARISONS:
                 self.err(
                     (*where, "compare", "op"),
                     "invalid_value",
-                    f"op {op!r}: one of {', '.join(_COMPARE_OPS)}",
+                    f"op {op!r}: one of {', '.join(COMPARISONS)}",
                 )
                 op = None
         p, to = periods
