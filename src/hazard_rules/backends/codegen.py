@@ -135,8 +135,8 @@ class _Gen:
         spec = OPERATORS[leaf.op]
         get = self.value(leaf.path)
         if leaf.op == "exists":  # the one operator that a missing value can satisfy
-            want = bool(leaf.operand.value) if isinstance(leaf.operand, Const) else True
-            return f"({spec.expression(get, repr(want))})"
+            assert isinstance(leaf.operand, Const)  # exists takes true or false, never a field
+            return f"({spec.expression(get, repr(bool(leaf.operand.value)))})"
         v = self.name("v")
         if isinstance(leaf.operand, FieldRef):
             w = self.name("w")

@@ -58,7 +58,8 @@ def _leaf(leaf: Leaf) -> Predicate:
     operand = leaf.operand
     test = OPERATORS[op].test
     if op == "exists":  # the one operator that a missing value can satisfy
-        want = operand.value if isinstance(operand, Const) else True
+        assert isinstance(operand, Const)  # exists takes true or false, never a field
+        want = operand.value
         return lambda rec, idx: test(get(rec, idx), want)
     if isinstance(operand, FieldRef):
         other = compile_getter(operand.path)
