@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench docs clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -32,6 +32,9 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck unit
+
+docs: $(STAMP)
+	$(BIN)/python -c "from hazard_rules.diagnostics import render_markdown as r; print(r(), end='')" > docs/diagnostics.md
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -125,7 +125,7 @@ def run_check(
 def criterion_comparison(folder: Path, repeat: int = 3) -> dict[str, Any]:
     from hazard_rules import evaluate, load_packs
     from hazard_rules.api import load_facts
-    from hazard_rules.engine.judge import compile_pack
+    from hazard_rules.engine.compile import compile_pack
 
     packs = load_packs(*PACKS)
     facts = load_facts(packs, folder)

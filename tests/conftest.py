@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -134,3 +134,30 @@ def findings(result: hazard_rules.Result) -> list[tuple[Any, ...]]:
         )
         for v in result.violations
     ]
+
+
+# -- durable engines made during a module's tests (to check that every one was closed) ---------
+
+DURABLE_ENGINES: list[Any] = []
+
+
+@pytest.fixture(scope="module")
+def track_durable_engines() -> Iterator[None]:
+    """Record every DurableEngine a module's tests create (use with ``live_rulesets()``)."""
+    from hazard_rules.backends.durable import engine as backend
+
+    original = backend.DurableEngine.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)  # an engine that fails here has closed itself
+        DURABLE_ENGINES.append(self)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(backend.DurableEngine, "__init__", init)
+        yield
+    DURABLE_ENGINES.clear()
+
+
+def live_rulesets() -> int:
+    """Rulesets still registered in durable's C core by the engines recorded so far."""
+    return sum(e.live_rulesets for e in DURABLE_ENGINES)

@@ -9,7 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 
 from hazard_rules import evaluate, load_packs
-from hazard_rules.engine.judge import CompiledPack, compile_pack, judge
+from hazard_rules.engine.compile import CompiledPack, compile_pack
+from hazard_rules.engine.judge import judge
 from hazard_rules.facts.collect import collect_facts, rows_from_mapping
 from hazard_rules.testing.strategies import fact_sets
 

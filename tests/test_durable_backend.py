@@ -22,7 +22,7 @@ pytest.importorskip(
     reason="durable-rules is not installed: pip install 'hazard-rules[durable]' (Python < 3.13)",
 )
 
-from conftest import ITEM_SCHEMA, rule
+from conftest import ITEM_SCHEMA, live_rulesets, rule
 from hazard_rules import evaluate, load_packs
 from hazard_rules.api import load_facts
 from hazard_rules.backends.durable import engine as backend
@@ -30,6 +30,8 @@ from hazard_rules.errors import BackendError, BackendUnavailableError
 from hazard_rules.testing.cases import iter_cases, run_case
 from hazard_rules.testing.runner import available_backends
 from hazard_rules.testing.strategies import as_of_dates, fact_sets
+
+pytestmark = pytest.mark.usefixtures("track_durable_engines")
 
 HERE = Path(__file__).resolve().parent
 BUNDLED = ("baoshan-2024", "gm-2023", "chem-2017")
@@ -92,7 +94,7 @@ def test_at_least_more_than_one_stays_on_python() -> None:
         else r
         for r in packs.rules
     )
-    packs = dataclasses.replace(packs, rules=rules, _cache={})
+    packs = dataclasses.replace(packs, rules=rules)
     facts = {
         "enterprise": [{"id": "E1", "name": "甲", "high_risk": False, "sectors": ["construction"]}],
         "inspection": [
@@ -112,7 +114,7 @@ def test_at_least_more_than_one_stays_on_python() -> None:
         (v.period, v.status) for v in want.violations if v.rule == "baoshan-2024.leader-inspection"
     ] == [("2024-Q3", "missing"), ("2024-Q4", "missing")]
     assert [v.model_dump() for v in got.violations] == [v.model_dump() for v in want.violations]
-    assert backend.live_rulesets() == 0
+    assert live_rulesets() == 0
 
 
 BAOSHAN = load_packs("baoshan-2024")
@@ -140,7 +142,7 @@ def test_baoshan_time_rules_agree_with_python(facts: dict[str, Any], as_of: date
         c.model_dump() for c in want.classifications
     ]
     assert got.counts == want.counts
-    assert backend.live_rulesets() == 0
+    assert live_rulesets() == 0
 
 
 def test_twice_in_one_process_identical_and_nothing_leaked() -> None:
@@ -152,7 +154,7 @@ def test_twice_in_one_process_identical_and_nothing_leaked() -> None:
     second = evaluate(packs, facts, case.as_of, backend="durable")
     assert first == second
     assert first.violations == evaluate(packs, facts, case.as_of).violations
-    assert backend.live_rulesets() == 0
+    assert live_rulesets() == 0
     assert threading.active_count() == threads  # the Host's timer threads are disabled
 
 
@@ -162,12 +164,12 @@ def test_two_engines_at_once() -> None:
     for packs_i, case in CASES[:40]:
         facts = load_facts(packs_i, case.facts)
         with backend.DurableEngine(packs_i) as a, backend.DurableEngine(packs_i) as b:
-            assert backend.live_rulesets() >= 2
+            assert live_rulesets() >= 2
             ra = a.evaluate(facts, case.as_of)
             rb = b.evaluate(facts, case.as_of)
             results.append((ra, rb))
     assert all(ra == rb for ra, rb in results)
-    assert backend.live_rulesets() == 0
+    assert live_rulesets() == 0
     assert packs.rules
 
 
@@ -206,7 +208,7 @@ def test_refused_at_compile_time(load: Any, when: Any, construct: str) -> None:
         evaluate(packs, {}, date(2025, 1, 1), backend="durable")
     assert "t.r1" in str(info.value)
     assert construct in str(info.value)
-    assert backend.live_rulesets() == 0
+    assert live_rulesets() == 0
 
 
 def test_large_in_list_and_wide_any_are_split(load: Any) -> None:
@@ -263,7 +265,7 @@ def test_action_exceptions_are_surfaced() -> None:
     facts = load_facts(packs_i, case.facts)
     with _BoomEngine(packs_i) as engine, pytest.raises(BackendError, match="boom"):
         engine.evaluate(facts, case.as_of)
-    assert backend.live_rulesets() == 0
+    assert live_rulesets() == 0
 
 
 def test_unavailable_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:

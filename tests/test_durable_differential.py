@@ -22,10 +22,9 @@ pytest.importorskip(
     reason="durable-rules is not installed: pip install 'hazard-rules[durable]' (Python < 3.13)",
 )
 
-from conftest import ITEM_SCHEMA, rule, write_pack
+from conftest import ITEM_SCHEMA, live_rulesets, rule, write_pack
 from hazard_rules import evaluate, load_packs
 from hazard_rules.api import load_facts
-from hazard_rules.backends.durable import engine as backend
 from hazard_rules.errors import BackendError
 from hazard_rules.ir import (
     AllOf,
@@ -46,6 +45,8 @@ from hazard_rules.ir import (
 from hazard_rules.operators import OPERATORS, category
 from hazard_rules.periods import parse_period
 from hazard_rules.source import SourceSpan
+
+pytestmark = pytest.mark.usefixtures("track_durable_engines")
 
 EXAMPLES = int(os.environ.get("DURABLE_DIFF_EXAMPLES", 500 if os.environ.get("CI") else 100))
 SPAN = SourceSpan("<generated>")
@@ -219,7 +220,7 @@ def test_durable_agrees_with_python(
         Criterion(_meta("gen.crit", "criterion"), "item", when, "a", declared="e"),
         Check(_meta("gen.check", "check"), "item", where=where, require=require),
     )
-    packs = dataclasses.replace(_BASE, rules=rules, _cache={})
+    packs = dataclasses.replace(_BASE, rules=rules)
     fact_set = load_facts(packs, facts)
     as_of = date(2025, 1, 1)
     want = evaluate(packs, fact_set, as_of)
@@ -232,4 +233,4 @@ def test_durable_agrees_with_python(
         return
     event("compared")
     assert _view(got) == _view(want)
-    assert backend.live_rulesets() == 0
+    assert live_rulesets() == 0

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 
 from hazard_rules import evaluate, load_packs
 from hazard_rules.api import load_facts
-from hazard_rules.engine.judge import compile_pack
+from hazard_rules.engine.compile import compile_pack
 from hazard_rules.engine.parallel import judge_parallel
 from hazard_rules.testing.strategies import fact_sets
 

@@ -256,3 +256,22 @@ def test_periods_within_are_consecutive_and_wholly_inside(start: date, length: i
         first = period_of(start, every)
         candidate = first if first.start >= start else first.next()
         assert candidate.end > end
+
+
+# -- the year bounds (issue 17: mutants of 9998 survived) ------------------------------------
+
+
+def test_years_1_to_9998_exist_and_no_others():
+    assert Period("year", 1).start == date(1, 1, 1)
+    assert Period("month", 9998, 12).end == date(9998, 12, 31)
+    for bad in (0, 9999):
+        with pytest.raises(ValueError):
+            Period("year", bad)
+
+
+@pytest.mark.parametrize("every", ["month", "quarter", "half_year", "year"])
+def test_periods_within_stop_at_the_last_period_of_9998(every: str):
+    got = list(periods_within(date(9998, 1, 1), date(9999, 12, 31), every))
+    assert [p.label for p in got] == [p.label for p in got if p.year == 9998]
+    assert len(got) == {"month": 12, "quarter": 4, "half_year": 2, "year": 1}[every]
+    assert got[-1].end == date(9998, 12, 31)

@@ -57,11 +57,10 @@ def test_unsafe_yaml_tags_are_refused(tmp_path: Path) -> None:
 def test_unreadable_files_are_input_errors(tmp_path: Path, name: str, content: bytes) -> None:
     (tmp_path / name).write_bytes(content)
     packs = load_packs("baoshan-2024")
-    try:
+    with pytest.raises(HazardRulesError) as info:  # fails the test when nothing is raised
         evaluate(packs, tmp_path, date(2025, 1, 1))
-    except HazardRulesError as exc:
-        assert isinstance(exc, InputError)
-        assert name in str(exc)
+    assert isinstance(info.value, InputError)
+    assert name in str(info.value)
 
 
 def test_facts_of_the_wrong_shape_are_input_errors() -> None:

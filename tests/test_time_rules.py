@@ -20,6 +20,9 @@ from hypothesis import strategies as st
 
 from conftest import EXPORT, d, findings, rule, write_pack
 from hazard_rules import PackError, PackSet, Result, evaluate, load_packs
+from hazard_rules.engine.compile import CompiledPack, CompiledRule, compile_pack
+from hazard_rules.engine.judge import judge
+from hazard_rules.facts.collect import collect_facts, rows_from_mapping
 
 Run = Callable[..., list[tuple[Any, ...]]]
 
@@ -1208,3 +1211,141 @@ def test_trend_finding_names_the_later_period(
         "hazard": [hazard("H1", "E1", "2025-05-01", "major")],
     }
     assert run(rules, facts, "2026-01-02") == expected
+
+
+# -- boundaries that mutation testing found unguarded (issue 17) -------------------------------
+
+
+def test_deadline_evidence_on_the_due_day_is_not_listed_as_late(run: Run):
+    """A late finding lists only the evidence after the due date, not that on the due day."""
+    rules = [{**DEADLINE, "at_least": 2}]
+    facts = {
+        "enterprise": [ent("E1")],
+        "document": [doc("D1", "E1", "2024-04-30"), doc("D2", "E1", "2024-05-01")],
+    }
+    res = run(rules, facts, "2024-06-01", result=True)
+    assert findings(res) == [(W, "E1", None, "2024-04-30", None, "late")]
+    assert [e.id for e in res.violations[0].evidence] == ["D2"]
+
+
+def test_recurring_late_evidence_excludes_the_due_day(run: Run):
+    """Monthly report for 2024-05, due on the 20th, needed twice: one on the 20th (on time)
+    and one on the 21st (late) → late, listing only the one of the 21st."""
+    rules = [{**MONTHLY_REPORT, "at_least": 2}]
+    facts = {
+        "enterprise": [ent("E1")],
+        "report": [
+            report("R1", "E1", "2024-05", "2024-05-20"),
+            report("R2", "E1", "2024-05", "2024-05-21"),
+        ],
+    }
+    res = run(rules, facts, "2024-05-22", result=True)
+    assert findings(res) == [(R, "E1", "2024-05", "2024-05-20", None, "late")]
+    assert [e.id for e in res.violations[0].evidence] == ["R2"]
+
+
+def test_trend_counts_evidence_on_the_first_day_of_the_earlier_period(run: Run):
+    facts = {
+        "enterprise": [ent("E1")],
+        "hazard": [
+            hazard("H1", "E1", "2024-01-01", "major"),  # the first day of the window
+            hazard("H2", "E1", "2025-06-01", "major"),
+        ],
+    }
+    assert run([TREND], facts, "2026-01-02") == []  # 1 ≤ 1
+
+
+def test_trend_counts_evidence_on_the_last_day_of_the_later_period(run: Run):
+    rules = [{**TREND, "compare": {"period": 2025, "to": 2024, "op": "gte"}}]
+    facts = {
+        "enterprise": [ent("E1")],
+        "hazard": [
+            hazard("H1", "E1", "2024-06-01", "major"),
+            hazard("H2", "E1", "2025-12-31", "major"),  # the last day of the window
+        ],
+    }
+    assert run(rules, facts, "2026-01-02") == []  # 1 ≥ 1
+
+
+@pytest.mark.parametrize(
+    "effective",
+    [
+        {"from": d("2024-07-01")},  # the earlier period starts outside the effective span
+        {"until": d("2025-06-30")},  # the later period ends outside it
+        {"from": d("2024-01-02")},
+        {"until": d("2025-12-30")},
+    ],
+)
+def test_trend_needs_both_whole_periods_in_effect(run: Run, effective: dict[str, date]):
+    rules = [{**TREND, "effective": effective}]
+    facts = {"enterprise": [ent("E1")], "hazard": [hazard("H1", "E1", "2025-05-01", "major")]}
+    assert run(rules, facts, "2026-03-01") == []
+    assert run([TREND], facts, "2026-03-01") == [(T, "E1", "2025", "2025-12-31", None, "exceeded")]
+
+
+@pytest.mark.parametrize(
+    "compare",
+    [{"period": 2024, "to": 2025, "op": "gte"}, {"period": 2025, "to": 2024, "op": "lte"}],
+)
+def test_trend_binds_a_subject_only_over_both_periods_either_way(run: Run, compare: dict[str, Any]):
+    """Active over the later period only (or the earlier only): not bound, whichever of the
+    two periods the rule names first."""
+    rules = [{**TREND, "compare": compare}]
+    hazards = [hazard("H1", "E1", "2025-05-01", "major"), hazard("H2", "E2", "2024-05-01", "major")]
+    enterprises = [ent("E1", active_from="2025-01-01"), ent("E2", active_until="2024-12-31")]
+    facts = {"enterprise": enterprises, "hazard": hazards}
+    assert run(rules, facts, "2026-03-01") == []
+
+
+def test_recurring_unbounded_subject_is_skipped_not_the_rest(run: Run):
+    """No window.from, no effective.from: only subjects with an active_from have a start; one
+    without it is skipped, and the subjects after it are still judged."""
+    rules = [{k: v for k, v in QUARTERLY.items() if k != "window"}]
+    facts = {"enterprise": [ent("E1"), ent("E2", active_from="2024-07-01")]}
+    assert run(rules, facts, "2024-10-15") == [(Q, "E2", "2024-Q3", "2024-09-30", None, "missing")]
+
+
+def test_recurring_evidence_labelled_with_another_kind_of_period_is_skipped(run: Run):
+    """A report labelled with a quarter does not count for a monthly rule; the reports after
+    it still do."""
+    facts = {
+        "enterprise": [ent("E1")],
+        "report": [
+            report("R1", "E1", "2024-Q2", "2024-05-10"),
+            report("R2", "E1", "2024-05", "2024-05-11"),
+        ],
+    }
+    assert run([MONTHLY_REPORT], facts, "2024-05-25") == []
+
+
+def test_a_partition_judges_only_its_own_subjects(make_pack: Callable[..., Path]):
+    packs = load_packs(make_pack([QUARTERLY, DEADLINE, TREND], schema=EXTRA_SCHEMA))
+    raw = {"enterprise": [ent(f"E{i}") for i in range(8)]}
+    fact_set = collect_facts(packs.schema, rows_from_mapping(raw))
+    compiled = compile_pack(packs)
+    whole = judge(compiled, fact_set, d("2026-02-01"))
+    parts = [judge(compiled, fact_set, d("2026-02-01"), part=(k, 2)) for k in range(2)]
+    subjects = [{v.subject.id for v in p.violations} for p in parts]
+    assert subjects[0] and subjects[1] and not subjects[0] & subjects[1]
+    assert sorted(v.model_dump_json() for p in parts for v in p.violations) == sorted(
+        v.model_dump_json() for v in whole.violations
+    )
+
+
+def test_verdicts_of_another_engine_decide_what_is_on_time(make_pack: Callable[..., Path]):
+    """A backend that judges "is there on-time evidence?" itself (durable) hands the verdicts
+    in; the subjects it calls on time are skipped, the others reported."""
+    packs = load_packs(make_pack([QUARTERLY, DEADLINE], schema=EXTRA_SCHEMA))
+    raw = {"enterprise": [ent("E1"), ent("E2")]}
+    fact_set = collect_facts(packs.schema, rows_from_mapping(raw))
+    compiled = compile_pack(packs)
+    timed = tuple(
+        CompiledRule(cr.rule, cr.preds, cr.hints, lambda subject, label: subject == "E1")
+        for cr in compiled.timed
+    )
+    swapped = CompiledPack(packs, compiled.by_type, timed)
+    got = findings(judge(swapped, fact_set, d("2024-07-15")))
+    assert got == [
+        (Q, "E2", "2024-Q2", "2024-06-30", None, "missing"),
+        (W, "E2", None, "2024-04-30", None, "missing"),
+    ]

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from hazard_rules.diagnostics import CODES
 from hazard_rules.source import SourceSpan
 
 __all__ = [
@@ -49,11 +50,16 @@ MAX_DIAGNOSTICS = 200
 
 @dataclass(frozen=True, order=True)
 class Diagnostic:
-    """One located problem in a rule pack: ``path:line:column: code: message``."""
+    """One located problem in a rule pack: ``path:line:column: code: message``; ``code`` is
+    one of :data:`hazard_rules.diagnostics.CODES`."""
 
     span: SourceSpan
     code: str
     message: str
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:  # a programming error: declare it in diagnostics.py
+            raise ValueError(f"undeclared diagnostic code {self.code!r}")
 
     def __str__(self) -> str:
         return f"{self.span}: {self.code}: {self.message}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -53,22 +53,23 @@ class PackInfo:
     timezone: str = "Asia/Shanghai"
     subject: str = "enterprise"
     title_en: str | None = None
-    description: str | None = None
     rule_files: tuple[Path, ...] = ()
     case_files: tuple[Path, ...] = ()
-    bundled: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PackSet:
-    """Packs loaded together: one schema, every rule, named lists. Load once, evaluate often."""
+    """Packs loaded together: one schema, every rule, named lists. Load once, evaluate often.
+
+    A pack set is compared and hashed by identity: it is what compiled forms are memoised by
+    (:func:`hazard_rules.engine.compile.compile_pack`), and loading twice gives two sets.
+    """
 
     packs: tuple[PackInfo, ...]
     schema: Schema
     rules: tuple[Rule, ...]
     lists: Mapping[str, tuple[Any, ...]]
     subject: str = "enterprise"
-    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def timezone(self) -> str:
@@ -227,7 +228,6 @@ class _Loader:
                 self.diags.append(
                     Diagnostic(smap.span(()), "missing_key", f"pack.yaml needs `{key}`")
                 )
-        root = bundled_root().resolve()
         self.infos[pid] = PackInfo(
             id=pid,
             title=str(data.get("title", pid)),
@@ -238,10 +238,8 @@ class _Loader:
             timezone=tz,
             subject=str(data.get("subject", "enterprise")),
             title_en=str(data["title_en"]) if data.get("title_en") else None,
-            description=str(data["description"]).strip() if data.get("description") else None,
             rule_files=tuple(sorted(folder.rglob("*.rule.yaml"))),
             case_files=tuple(sorted(folder.rglob("*.cases.yaml"))),
-            bundled=root in folder.parents,
         )
         self.order.append(pid)
         return pid

@@ -5,8 +5,10 @@ Safety: the generated source is built only from this module's own templates and 
 names (``_k0``, ``_c1``, ``_v2`` …). Every field name and every literal from a rule file is
 bound as a constant in the function's namespace, never spliced into the source, so no text
 from a rule file or a record can become code; ``tests/test_codegen.py`` proves a hostile
-rule string stays inert. Semantics are those of :mod:`hazard_rules.backends.python` (the
-closures remain the reference; the bundled cases and a differential test hold them equal).
+rule string stays inert. Each comparison is spliced from the operator table's expression
+(:attr:`hazard_rules.operators.Operator.inline`), the closures of
+:mod:`hazard_rules.backends.python` call the same table's functions, and
+``tests/test_operator_conformance.py`` holds both equal to :func:`hazard_rules.operators.holds`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from hazard_rules.ir import (
     Leaf,
     NotOf,
 )
+from hazard_rules.operators import OPERATORS, prepare
 
 __all__ = ["Classifier", "compile_classifier"]
 
@@ -36,7 +39,6 @@ __all__ = ["Classifier", "compile_classifier"]
 Classified = list[tuple[Mapping[str, Any], list[int], list[int]]]
 Classifier = Callable[[Iterable[Mapping[str, Any]], Index, date], Classified]
 _EMPTY: Mapping[str, Any] = {}
-_CMP = {"eq": "==", "ne": "!=", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 
 
 def _local(value: Any) -> date | None:
@@ -129,40 +131,22 @@ class _Gen:
         raise TypeError(f"not a condition: {c!r}")  # pragma: no cover
 
     def leaf(self, leaf: Leaf) -> str:
+        """One comparison, spliced from the operator table's :attr:`~Operator.inline` form."""
+        spec = OPERATORS[leaf.op]
         get = self.value(leaf.path)
-        op = leaf.op
+        if leaf.op == "exists":  # the one operator that a missing value can satisfy
+            assert isinstance(leaf.operand, Const)  # exists takes true or false, never a field
+            return f"({spec.expression(get, repr(bool(leaf.operand.value)))})"
         v = self.name("v")
-        if op == "exists":
-            want = bool(leaf.operand.value) if isinstance(leaf.operand, Const) else True
-            return f"({get} is {'not ' if want else ''}None)"
         if isinstance(leaf.operand, FieldRef):
             w = self.name("w")
             other = self.value(leaf.operand.path)
-            test = f"{w} in {v}" if op == "contains" else f"{v} {_CMP[op]} {w}"
+            test = spec.expression(v, w)
             return f"(({v} := {get}) is not None and ({w} := {other}) is not None and {test})"
-        value = leaf.operand.value
-        if op in ("in", "not_in", "contains_any", "contains_all"):
-            value = frozenset(value)
-        c = self.const(value)
-        if op == "eq":
-            return f"({get} == {c})"  # a literal is never None, so a missing value is unequal
-        if op in _CMP:
-            return f"(({v} := {get}) is not None and {v} {_CMP[op]} {c})"
-        if op == "between":
-            return f"(({v} := {get}) is not None and {c}[0] <= {v} <= {c}[1])"
-        if op == "in":
-            return f"({get} in {c})"
-        if op == "not_in":
-            return f"(({v} := {get}) is not None and {v} not in {c})"
-        if op == "contains":
-            return f"(({v} := {get}) is not None and {c} in {v})"
-        if op == "contains_any":
-            return f"(not {c}.isdisjoint({get} or ()))"
-        if op == "contains_all":
-            return f"(({v} := {get}) is not None and {c}.issubset({v}))"
-        if op == "matches":
-            return f"(({v} := {get}) is not None and {c}.search({v}) is not None)"
-        raise ValueError(f"unknown operator {op}")  # pragma: no cover
+        c = self.const(prepare(leaf.op, leaf.operand.value))
+        if spec.none_false:  # a literal is never None: the test itself is false on None
+            return f"({spec.expression(get, c)})"
+        return f"(({v} := {get}) is not None and {spec.expression(v, c)})"
 
 
 def compile_classifier(

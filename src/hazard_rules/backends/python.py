@@ -3,13 +3,13 @@
 A compiled condition is ``fn(record, index) -> bool`` where ``record`` is a typed plain dict
 and ``index`` maps record type → id → record, used to follow references. Missing values
 (``None``) make every comparison false except ``exists: false`` (SPEC §3.2); ``not``
-negates whatever its condition gave. Nothing from a rule file becomes code: literals are
+negates whatever its condition gave. Each comparison is the operator table's own test
+(:attr:`hazard_rules.operators.Operator.test`). Nothing from a rule file becomes code: literals are
 values captured by closures, field names are dictionary keys.
 """
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,21 +24,13 @@ from hazard_rules.ir import (
     Leaf,
     NotOf,
 )
+from hazard_rules.operators import OPERATORS, prepare
 
 __all__ = ["Index", "Predicate", "compile_condition", "compile_getter"]
 
 Index = Mapping[str, Mapping[str, Mapping[str, Any]]]
 Predicate = Callable[[Mapping[str, Any], Index], bool]
 Getter = Callable[[Mapping[str, Any], Index], Any]
-
-_CMP: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": operator.eq,
-    "ne": operator.ne,
-    "lt": operator.lt,
-    "lte": operator.le,
-    "gt": operator.gt,
-    "gte": operator.ge,
-}
 
 
 def compile_getter(path: FieldPath) -> Getter:
@@ -60,38 +52,15 @@ def compile_getter(path: FieldPath) -> Getter:
     return get
 
 
-def _test(op: str, const: Any, is_list: bool) -> Callable[[Any, Any], bool]:
-    """``test(value, operand)`` for a non-missing value; operand None means false."""
-    if op in _CMP:
-        return _CMP[op]
-    if op == "between":
-        return lambda v, c: c[0] <= v <= c[1]
-    if op == "in":
-        return lambda v, c: v in c
-    if op == "not_in":
-        return lambda v, c: v not in c
-    if op == "contains":
-        return lambda v, c: c in v
-    if op == "contains_any":
-        return lambda v, c: not c.isdisjoint(v)
-    if op == "contains_all":
-        return lambda v, c: c.issubset(v)
-    if op == "matches":
-        return lambda v, c: c.search(v) is not None
-    raise ValueError(f"unknown operator {op}")  # pragma: no cover - the table is closed
-
-
 def _leaf(leaf: Leaf) -> Predicate:
     get = compile_getter(leaf.path)
     op = leaf.op
     operand = leaf.operand
-    if op == "exists":
-        want = bool(operand.value) if isinstance(operand, Const) else True
-        if leaf.path.steps:
-            return lambda rec, idx: (get(rec, idx) is not None) is want
-        name = leaf.path.field.name
-        return lambda rec, idx: (rec.get(name) is not None) is want
-    test = _test(op, None, leaf.path.field.is_list)
+    test = OPERATORS[op].test
+    if op == "exists":  # the one operator that a missing value can satisfy
+        assert isinstance(operand, Const)  # exists takes true or false, never a field
+        want = operand.value
+        return lambda rec, idx: test(get(rec, idx), want)
     if isinstance(operand, FieldRef):
         other = compile_getter(operand.path)
 
@@ -103,19 +72,9 @@ def _leaf(leaf: Leaf) -> Predicate:
             return c is not None and test(v, c)
 
         return by_field
-    const = operand.value
-    if op in ("in", "not_in", "contains_any", "contains_all"):
-        const = frozenset(const)
+    const = prepare(op, operand.value)
     if not leaf.path.steps:
         name = leaf.path.field.name
-        if op in _CMP:
-            cmp = _CMP[op]
-
-            def direct_cmp(rec: Mapping[str, Any], idx: Index) -> bool:
-                v = rec.get(name)
-                return v is not None and cmp(v, const)
-
-            return direct_cmp
 
         def direct(rec: Mapping[str, Any], idx: Index) -> bool:
             v = rec.get(name)

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from hazard_rules.backends.codegen import Classifier, compile_classifier
@@ -134,11 +135,10 @@ def _compile_rule(rule: Rule) -> CompiledRule:
     return CompiledRule(rule, {k: compile_condition(v) for k, v in conds.items()}, hints)
 
 
+@lru_cache(maxsize=16)
 def compile_pack(packs: PackSet) -> CompiledPack:
-    """Compile every rule of ``packs`` once (cached on the pack set)."""
-    cached = packs._cache.get("python")
-    if isinstance(cached, CompiledPack):
-        return cached
+    """Compile every rule of ``packs``; memoised by the pack set's identity (the last 16 sets),
+    so evaluating the same set again reuses the compiled form."""
     by_type: dict[str, list[CompiledRule]] = defaultdict(list)
     timed = []
     for rule in packs.rules:
@@ -159,6 +159,4 @@ def compile_pack(packs: PackSet) -> CompiledPack:
                 date_is_datetime=kind == "datetime",
             )
             classifiers[tname] = (fn, crit)
-    out = CompiledPack(packs, {t: tuple(v) for t, v in by_type.items()}, tuple(timed), classifiers)
-    packs._cache["python"] = out
-    return out
+    return CompiledPack(packs, {t: tuple(v) for t, v in by_type.items()}, tuple(timed), classifiers)

@@ -38,16 +38,9 @@ from hazard_rules.ir import (
 )
 from hazard_rules.results import Candidate, Classification, Result, label_key, summarize
 
-__all__ = [
-    "CompiledPack",
-    "CompiledRule",
-    "Finding",
-    "compile_pack",
-    "judge",
-    "judge_findings",
-    "judge_stream",
-    "retention",
-]
+# Finding and compile_pack live in engine.compile; they are named here only because api.py and
+# output/writers.py import them from this module (their owners move those imports).
+__all__ = ["Finding", "compile_pack", "judge", "judge_findings", "judge_stream", "retention"]
 
 
 class _Judge(TimeRules):
@@ -57,7 +50,7 @@ class _Judge(TimeRules):
 
     def records(self) -> None:
         """Judge the criterion and check rules over every record held in the fact set."""
-        for tname in self.c.by_type:
+        for tname in self.compiled.by_type:
             records: Sequence[Record] = list(self.idx.get(tname, {}).values())
             if self.part is not None:
                 records = [r for r in records if self.mine(self.subject_of(tname, r).id)]
@@ -67,13 +60,13 @@ class _Judge(TimeRules):
         """Judge the criterion and check rules of ``tname`` over a batch of its records
         (as they are read, when streaming; the records must stay readable until the end
         only if a time-based rule needs them)."""
-        rules = self.c.by_type.get(tname)
+        rules = self.compiled.by_type.get(tname)
         if not rules:
             return
         checks = [(cr, cr.rule) for cr in rules if isinstance(cr.rule, Check)]
         # the generated classifier when there is one; else the predicates one by one
         # (a backend that swaps predicates, such as durable, builds no classifier)
-        classify, criteria = self.c.classifiers.get(tname, (None, ()))
+        classify, criteria = self.compiled.classifiers.get(tname, (None, ()))
         reference = [(cr, cr.rule) for cr in rules if isinstance(cr.rule, Criterion)]
         if classify is not None:
             seen: set[str] = set()
@@ -106,7 +99,7 @@ class _Judge(TimeRules):
 
     def time_rules(self) -> None:
         """Judge every deadline, recurring and trend rule (after all records are read)."""
-        for cr in self.c.timed:
+        for cr in self.compiled.timed:
             rule = cr.rule
             if isinstance(rule, Deadline):
                 self.deadline(cr, rule)
@@ -127,14 +120,14 @@ class _Judge(TimeRules):
         )
         result = Result(
             as_of=self.as_of,
-            packs=[p.id for p in self.c.packs.packs],
+            packs=[p.id for p in self.compiled.packs.packs],
             violations=[],
             classifications=sorted(self.classifications, key=label_key),
             candidates=sorted(self.candidates, key=label_key),
             unmapped=sorted(self.unmapped, key=lambda r: (r.type, r.id)) if show_unmapped else None,
             rejected=facts.rejected,
             notes=facts.notes,
-            engines={r.meta.id: "python" for r in self.c.packs.rules},
+            engines={r.meta.id: "python" for r in self.compiled.packs.rules},
             counts=counts,
         )
         return result, findings

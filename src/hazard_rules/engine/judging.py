@@ -49,7 +49,7 @@ class JudgeBase:
         part: tuple[int, int] | None = None,
     ) -> None:
         self.part = part  # (k, n): judge only subjects whose id hashes to k modulo n
-        self.c = compiled
+        self.compiled = compiled
         self.schema = compiled.packs.schema
         self.facts = facts
         self.idx: Index = facts.records

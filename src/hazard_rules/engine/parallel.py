@@ -1,7 +1,7 @@
 """Evaluation in parallel processes, partitioned by subject (``--jobs N``).
 
 The fact set is read and checked once in the parent; ``fork`` hands it to the workers
-without copying, each worker judges the subjects whose id hashes to its partition, and the
+without copying (as the arguments of each forked process), each worker judges the subjects whose id hashes to its partition, and the
 parent merges the parts into one result, identical to a single process's (the sort order of
 SPEC §4 is applied again to the union). Where ``fork`` is unavailable, it runs sequentially.
 """
@@ -10,28 +10,34 @@ from __future__ import annotations
 
 import multiprocessing as mp
 from datetime import date
-from typing import Any
+from multiprocessing.connection import Connection
 
-from hazard_rules.engine.judge import CompiledPack, judge
+from hazard_rules.engine.compile import CompiledPack
+from hazard_rules.engine.judge import judge
 from hazard_rules.facts.collect import FactSet
 from hazard_rules.results import Result, label_key, summarize, violation_key
 
 __all__ = ["judge_parallel"]
 
-# Set in the parent just before forking; workers read it (fork shares it copy-on-write).
-_SHARED: dict[str, Any] = {}
 
-
-def _work(k: int) -> Result:
-    s = _SHARED
-    return judge(
-        s["compiled"],
-        s["facts"],
-        s["as_of"],
-        explain=s["explain"],
-        show_unmapped=s["show_unmapped"],
-        part=(k, s["n"]),
-    )
+def _work(
+    conn: Connection,
+    compiled: CompiledPack,
+    facts: FactSet,
+    as_of: date,
+    explain: bool,
+    show_unmapped: bool,
+    part: tuple[int, int],
+) -> None:
+    """One forked worker: judge one partition and send the result back."""
+    try:
+        conn.send(
+            judge(compiled, facts, as_of, explain=explain, show_unmapped=show_unmapped, part=part)
+        )
+    except BaseException as exc:  # the parent raises it
+        conn.send(exc)
+    finally:
+        conn.close()
 
 
 def judge_parallel(
@@ -43,22 +49,33 @@ def judge_parallel(
     explain: bool = False,
     show_unmapped: bool = False,
 ) -> Result:
-    """Like :func:`~hazard_rules.evaluate.judge`, in ``jobs`` processes."""
+    """Like :func:`~hazard_rules.engine.judge.judge`, in ``jobs`` processes.
+
+    Each worker is forked with its arguments (fork copies them, nothing is pickled on the way
+    in and no module state is needed to hand them over); its result comes back on a pipe.
+    """
     if jobs <= 1 or "fork" not in mp.get_all_start_methods():
         return judge(compiled, facts, as_of, explain=explain, show_unmapped=show_unmapped)
-    _SHARED.update(
-        compiled=compiled,
-        facts=facts,
-        as_of=as_of,
-        explain=explain,
-        show_unmapped=show_unmapped,
-        n=jobs,
-    )
+    ctx = mp.get_context("fork")
+    workers = []
+    for k in range(jobs):
+        receive, send = ctx.Pipe(duplex=False)
+        args = (send, compiled, facts, as_of, explain, show_unmapped, (k, jobs))
+        proc = ctx.Process(target=_work, args=args, daemon=True)
+        proc.start()
+        send.close()  # the child holds its own end
+        workers.append((proc, receive))
+    parts: list[Result] = []
     try:
-        with mp.get_context("fork").Pool(jobs) as pool:
-            parts = pool.map(_work, range(jobs))
+        for _proc, receive in workers:
+            got = receive.recv()
+            if isinstance(got, BaseException):
+                raise got
+            parts.append(got)
     finally:
-        _SHARED.clear()
+        for proc, receive in workers:
+            receive.close()
+            proc.join()
     return merge(parts, show_unmapped=show_unmapped)
 
 

@@ -8,25 +8,17 @@ per rule, never records × periods.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import date
 
 from hazard_rules.engine.compile import CompiledRule
 from hazard_rules.engine.judging import JudgeBase, Record, local_date
 from hazard_rules.ir import Deadline, EvidenceSpec, Recurring, Trend
+from hazard_rules.operators import OPERATORS
 from hazard_rules.periods import Period, period_of, periods_within
 
 __all__ = ["TimeRules"]
 
 _FAR = date(9998, 12, 31)  # an open-ended span: periods stop once their due date is not past
-_OPS: dict[str, Callable[[int, int], bool]] = {
-    "lt": lambda a, b: a < b,
-    "lte": lambda a, b: a <= b,
-    "gt": lambda a, b: a > b,
-    "gte": lambda a, b: a >= b,
-    "eq": lambda a, b: a == b,
-    "ne": lambda a, b: a != b,
-}
 
 
 class TimeRules(JudgeBase):
@@ -189,7 +181,7 @@ class TimeRules(JudgeBase):
             ev = [e for e in index.get(subj["id"], ()) if lo <= e[0] <= hi]
             now = [e for e in ev if rule.period.contains(e[0])]
             before = sum(1 for e in ev if rule.to.contains(e[0]))
-            if _OPS[rule.op](len(now), before):
+            if OPERATORS[rule.op].test(len(now), before):
                 continue
             ref = self.ref(rule.subject.type, subj["id"])
             self.add(

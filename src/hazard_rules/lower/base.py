@@ -1,4 +1,4 @@
-"""What lowering every rule kind shares: key checks with "did you mean", record types,
+"""What lowering every rule kind shares (:class:`RuleFile`): key checks with "did you mean", record types,
 dates, positive integers, date fields and conditions, all reporting located diagnostics."""
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from hazard_rules.ir import Condition
 from hazard_rules.lower.conditions import ConditionLowerer
 from hazard_rules.schema import Schema, did_you_mean
 
-__all__ = ["LowererBase"]
+__all__ = ["RuleFile"]
 
 
-class LowererBase:
-    """Lowers the rules of one file; collects diagnostics in ``diags``."""
+class RuleFile:
+    """One rule file being lowered: its source map, the schema and pack it belongs to, the
+    diagnostics found so far, and the checks every rule kind uses (each reporting a located
+    diagnostic). The lowerers of the rule kinds hold one and share it."""
 
     def __init__(
         self,

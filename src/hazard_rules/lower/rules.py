@@ -2,14 +2,14 @@
 
 Checks the keys of every rule kind (unknown keys with a "did you mean"), resolves record
 types, evidence links and dates, parses message templates (plain ``{name}`` placeholders
-only), and hands conditions to :class:`~hazard_rules.lower_conditions.ConditionLowerer`.
+only), and hands conditions to :class:`~hazard_rules.lower.conditions.ConditionLowerer`.
 """
 
 from __future__ import annotations
 
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -23,7 +23,8 @@ from hazard_rules.ir import (
     RuleMeta,
     Template,
 )
-from hazard_rules.lower.time_rules import TimeLowerer
+from hazard_rules.lower.base import RuleFile
+from hazard_rules.lower.time_rules import TimeRuleLowerer
 from hazard_rules.schema import Schema, did_you_mean
 from hazard_rules.source import SourceSpan
 
@@ -75,21 +76,32 @@ BASE_PLACEHOLDERS = frozenset(
     ]
 )
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[A-Za-z0-9_-]+)+$")
-_COMPARE_OPS = ("lt", "lte", "gt", "gte", "eq", "ne")
 
 
-class _RuleLowerer(TimeLowerer):
-    """Every rule kind: common keys, messages, criterion and check here; the rest inherited."""
+class _RuleLowerer:
+    """Every rule kind: common keys, messages, criterion and check here; the time-based kinds
+    by a :class:`TimeRuleLowerer` sharing the same :class:`RuleFile`."""
+
+    def __init__(self, file: RuleFile) -> None:
+        self.file = file
+        time = TimeRuleLowerer(file)
+        self.kinds: dict[str, Callable[[dict[str, Any], Path_, RuleMeta | None], Rule | None]] = {
+            "criterion": self.criterion,
+            "check": self.check,
+            "deadline": time.deadline,
+            "recurring": time.recurring,
+            "trend": time.trend,
+        }
 
     def template(self, text: Any, where: Path_, names: frozenset[str]) -> Template | None:
         if not isinstance(text, str) or not text.strip():
-            self.err(where, "invalid_value", "a message is non-empty text")
+            self.file.err(where, "invalid_value", "a message is non-empty text")
             return None
         parts: list[tuple[str, str | None]] = []
         try:
             parsed = list(string.Formatter().parse(text))
         except ValueError as exc:
-            self.err(where, "invalid_template", f"message template: {exc}")
+            self.file.err(where, "invalid_template", f"message template: {exc}")
             return None
         ok = True
         for literal, name, spec, conversion in parsed:
@@ -97,7 +109,7 @@ class _RuleLowerer(TimeLowerer):
                 parts.append((literal, None))
                 continue
             if not name.isidentifier() or spec or conversion:
-                self.err(
+                self.file.err(
                     where,
                     "invalid_template",
                     f"placeholder {{{name}{'!' + conversion if conversion else ''}"
@@ -106,7 +118,7 @@ class _RuleLowerer(TimeLowerer):
                 ok = False
             elif name not in names:
                 hint = did_you_mean(name, names)
-                self.err(where, "unknown_placeholder", f"unknown placeholder {{{name}}}{hint}")
+                self.file.err(where, "unknown_placeholder", f"unknown placeholder {{{name}}}{hint}")
                 ok = False
             parts.append((literal, name))
         return Template(tuple(parts), text) if ok else None
@@ -115,46 +127,48 @@ class _RuleLowerer(TimeLowerer):
 
     def rule(self, doc: Any, where: Path_) -> Rule | None:
         if not isinstance(doc, dict):
-            self.err(where, "invalid_rule", "a rule is a mapping")
+            self.file.err(where, "invalid_rule", "a rule is a mapping")
             return None
         kind = doc.get("kind")
         if kind not in KINDS:
             if "kind" in doc:
                 hint = did_you_mean(str(kind), KINDS)
-                self.err((*where, "kind"), "unknown_rule_kind", f"unknown rule kind {kind!r}{hint}")
+                self.file.err(
+                    (*where, "kind"), "unknown_rule_kind", f"unknown rule kind {kind!r}{hint}"
+                )
             else:
-                self.err(where, "missing_key", "a rule needs `kind`")
+                self.file.err(where, "missing_key", "a rule needs `kind`")
             return None
         allowed = _COMMON | KINDS[kind]
-        self.keys(doc, allowed, (*_REQUIRED, *_KIND_REQUIRED[kind]), where, f"a {kind} rule")
-        n_before = len(self.diags)
+        self.file.keys(doc, allowed, (*_REQUIRED, *_KIND_REQUIRED[kind]), where, f"a {kind} rule")
+        n_before = len(self.file.diags)
         meta = self.meta(doc, where, kind)
-        lowered = getattr(self, "_" + kind)(doc, where, meta)
-        if meta is None or len(self.diags) > n_before:
+        lowered = self.kinds[kind](doc, where, meta)
+        if meta is None or len(self.file.diags) > n_before:
             return None
-        return lowered  # type: ignore[no-any-return]
+        return lowered
 
     def meta(self, doc: dict[str, Any], where: Path_, kind: str) -> RuleMeta | None:
         rid = doc.get("id")
         ok = True
         if not isinstance(rid, str) or not _ID.match(rid):
-            self.err((*where, "id"), "invalid_rule_id", f"rule id {rid!r}: use <pack>.<name>")
+            self.file.err((*where, "id"), "invalid_rule_id", f"rule id {rid!r}: use <pack>.<name>")
             ok = False
-        elif not rid.startswith(self.pack_id + "."):
-            self.err(
+        elif not rid.startswith(self.file.pack_id + "."):
+            self.file.err(
                 (*where, "id"),
                 "invalid_rule_id",
-                f"rule id {rid!r} must start with {self.pack_id}.",
+                f"rule id {rid!r} must start with {self.file.pack_id}.",
             )
             ok = False
         for key in ("title", "cite"):
             if key in doc and (not isinstance(doc[key], str) or not doc[key].strip()):
-                self.err((*where, key), "invalid_value", f"`{key}` is non-empty text")
+                self.file.err((*where, key), "invalid_value", f"`{key}` is non-empty text")
                 ok = False
         severity = doc.get("severity")
         if "severity" in doc and severity not in SEVERITIES:
             hint = did_you_mean(str(severity), SEVERITIES)
-            self.err(
+            self.file.err(
                 (*where, "severity"),
                 "invalid_value",
                 f"severity {severity!r}: one of {', '.join(SEVERITIES)}{hint}",
@@ -162,12 +176,16 @@ class _RuleLowerer(TimeLowerer):
             ok = False
         names = BASE_PLACEHOLDERS
         tname = doc.get("for")
-        if kind in ("criterion", "check") and isinstance(tname, str) and tname in self.schema.types:
-            names = names | frozenset(self.schema.types[tname].fields)
+        if (
+            kind in ("criterion", "check")
+            and isinstance(tname, str)
+            and tname in self.file.schema.types
+        ):
+            names = names | frozenset(self.file.schema.types[tname].fields)
         msg = doc.get("message")
         zh = en = None
         if isinstance(msg, dict):
-            self.keys(msg, {"zh", "en"}, ("zh", "en"), (*where, "message"), "message")
+            self.file.keys(msg, {"zh", "en"}, ("zh", "en"), (*where, "message"), "message")
             zh = (
                 self.template(msg.get("zh"), (*where, "message", "zh"), names)
                 if "zh" in msg
@@ -179,16 +197,16 @@ class _RuleLowerer(TimeLowerer):
                 else None
             )
         elif "message" in doc:
-            self.err((*where, "message"), "invalid_value", "message is {zh: ..., en: ...}")
+            self.file.err((*where, "message"), "invalid_value", "message is {zh: ..., en: ...}")
         eff_from = eff_until = None
         eff = doc.get("effective")
-        if eff is not None and self.keys(
+        if eff is not None and self.file.keys(
             eff, {"from", "until"}, (), (*where, "effective"), "effective"
         ):
             if "from" in eff:
-                eff_from = self.date_value(eff["from"], (*where, "effective", "from"))
+                eff_from = self.file.date_value(eff["from"], (*where, "effective", "from"))
             if "until" in eff:
-                eff_until = self.date_value(eff["until"], (*where, "effective", "until"))
+                eff_until = self.file.date_value(eff["until"], (*where, "effective", "until"))
         if not ok or zh is None or en is None or not isinstance(rid, str):
             return None
         return RuleMeta(
@@ -199,35 +217,35 @@ class _RuleLowerer(TimeLowerer):
             severity=str(severity),
             message_zh=zh,
             message_en=en,
-            pack=self.pack_id,
-            span=self.smap.span(where),
+            pack=self.file.pack_id,
+            span=self.file.smap.span(where),
             why=str(doc["why"]).strip() if doc.get("why") else None,
             title_en=str(doc["title_en"]) if doc.get("title_en") else None,
             effective_from=eff_from,
             effective_until=eff_until,
         )
 
-    def _criterion(
+    def criterion(
         self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None
     ) -> Criterion | None:
-        tname = self.type_name(doc.get("for"), (*where, "for")) if "for" in doc else None
-        when = self.cond(tname, doc.get("when"), (*where, "when"))
-        applies = self.cond(tname, doc.get("applies"), (*where, "applies"))
+        tname = self.file.type_name(doc.get("for"), (*where, "for")) if "for" in doc else None
+        when = self.file.cond(tname, doc.get("when"), (*where, "when"))
+        applies = self.file.cond(tname, doc.get("applies"), (*where, "applies"))
         label = doc.get("label")
         if "label" in doc and (not isinstance(label, str) or not label):
-            self.err((*where, "label"), "invalid_value", "label is non-empty text")
+            self.file.err((*where, "label"), "invalid_value", "label is non-empty text")
         declared = doc.get("declared")
         if declared is not None and tname is not None:
-            fdef = self.schema.types[tname].fields.get(str(declared))
+            fdef = self.file.schema.types[tname].fields.get(str(declared))
             if fdef is None:
-                hint = did_you_mean(str(declared), self.schema.types[tname].fields)
-                self.err(
+                hint = did_you_mean(str(declared), self.file.schema.types[tname].fields)
+                self.file.err(
                     (*where, "declared"),
                     "unknown_field",
                     f"{tname} has no field {declared!r}{hint}",
                 )
             elif isinstance(label, str) and fdef.kind == "enum" and label not in fdef.values:
-                self.err(
+                self.file.err(
                     (*where, "label"),
                     "unknown_enum_value",
                     f"label {label!r} is not a value of {declared}",
@@ -254,41 +272,43 @@ class _RuleLowerer(TimeLowerer):
         field = "description"
         patterns = doc
         if isinstance(doc, dict):
-            self.keys(doc, {"field", "patterns"}, ("patterns",), where, "hints")
+            self.file.keys(doc, {"field", "patterns"}, ("patterns",), where, "hints")
             field = str(doc.get("field", field))
             patterns = doc.get("patterns")
-        fdef = self.schema.types[tname].fields.get(field)
+        fdef = self.file.schema.types[tname].fields.get(field)
         if fdef is None or fdef.kind != "string":
-            self.err(where, "unknown_field", f"hints need a text field {field!r} on {tname}")
+            self.file.err(where, "unknown_field", f"hints need a text field {field!r} on {tname}")
             return (), None
         if not isinstance(patterns, list) or not all(isinstance(p, str) and p for p in patterns):
-            self.err(where, "invalid_value", "hints are a list of regular expressions")
+            self.file.err(where, "invalid_value", "hints are a list of regular expressions")
             return (), None
         for i, p in enumerate(patterns):
             try:
                 re.compile(p)
             except re.error as exc:
-                self.err(
+                self.file.err(
                     (*where, i) if not isinstance(doc, dict) else (*where, "patterns", i),
                     "invalid_regex",
                     f"invalid regular expression {p!r}: {exc}",
                 )
         return tuple(patterns), field
 
-    def _check(self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None) -> Check | None:
-        tname = self.type_name(doc.get("for"), (*where, "for")) if "for" in doc else None
-        wh = self.cond(tname, doc.get("where"), (*where, "where"))
-        req = self.cond(tname, doc.get("require"), (*where, "require"))
+    def check(self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None) -> Check | None:
+        tname = self.file.type_name(doc.get("for"), (*where, "for")) if "for" in doc else None
+        wh = self.file.cond(tname, doc.get("where"), (*where, "where"))
+        req = self.file.cond(tname, doc.get("require"), (*where, "require"))
         due: DueSpec | None = None
         done = doc.get("done")
         if "due" in doc and tname is not None:
             due = self.due_spec(tname, doc["due"], (*where, "due"))
         if done is not None and tname is not None:
-            self.date_field(tname, done, (*where, "done"))
+            self.file.date_field(tname, done, (*where, "done"))
         if ("due" in doc) != ("done" in doc):
-            self.err(where, "missing_key", "a check with a deadline needs both `due` and `done`")
+            self.file.err(
+                where, "missing_key", "a check with a deadline needs both `due` and `done`"
+            )
         if "require" not in doc and "due" not in doc:
-            self.err(where, "missing_key", "a check needs `require`, or `due` and `done`")
+            self.file.err(where, "missing_key", "a check needs `require`, or `due` and `done`")
         if meta is None or tname is None:
             return None
         return Check(meta, tname, wh, req, due, str(done) if done else None)
@@ -297,19 +317,19 @@ class _RuleLowerer(TimeLowerer):
         if isinstance(doc, date):
             return DueSpec(date=doc)
         if isinstance(doc, str):
-            self.err(where, "malformed_date", f"{doc!r} is not a valid date (YYYY-MM-DD)")
+            self.file.err(where, "malformed_date", f"{doc!r} is not a valid date (YYYY-MM-DD)")
             return None
         if isinstance(doc, dict) and set(doc) == {"field"}:
-            f = self.date_field(tname, doc["field"], (*where, "field"))
+            f = self.file.date_field(tname, doc["field"], (*where, "field"))
             return DueSpec(field=f) if f else None
         if isinstance(doc, dict) and set(doc) == {"after", "days"}:
-            f = self.date_field(tname, doc["after"], (*where, "after"))
+            f = self.file.date_field(tname, doc["after"], (*where, "after"))
             days = doc["days"]
             if isinstance(days, bool) or not isinstance(days, int) or days < 0:
-                self.err((*where, "days"), "invalid_value", "days is a whole number ≥ 0")
+                self.file.err((*where, "days"), "invalid_value", "days is a whole number ≥ 0")
                 return None
             return DueSpec(field=f, days=days) if f else None
-        self.err(where, "invalid_value", "due is a date, {field: F} or {after: F, days: N}")
+        self.file.err(where, "invalid_value", "due is a date, {field: F} or {after: F, days: N}")
         return None
 
 
@@ -329,7 +349,7 @@ def lower_rule_file(
     is a ``duplicate_rule_id`` even when the first declaration has errors of its own.
     """
     seen = {} if seen is None else seen
-    lowerer = _RuleLowerer(schema, lists, smap, pack_id, subject_type, diags)
+    lowerer = _RuleLowerer(RuleFile(schema, lists, smap, pack_id, subject_type, diags))
     if data is None:
         diags.append(Diagnostic(smap.span(()), "invalid_rule", "empty rule file"))
         return []

@@ -15,43 +15,46 @@ from hazard_rules.ir import (
     Trend,
     Variant,
 )
-from hazard_rules.lower.base import LowererBase
+from hazard_rules.lower.base import RuleFile
+from hazard_rules.operators import COMPARISONS
 from hazard_rules.periods import EVERY, Period, parse_period
 from hazard_rules.schema import did_you_mean
 
-__all__ = ["TimeLowerer"]
+__all__ = ["TimeRuleLowerer"]
 
-_COMPARE_OPS = ("lt", "lte", "gt", "gte", "eq", "ne")
 _DUE_OF = ("this", "next")  # ``due: {day: N, of: ...}``: the period itself or the one after
 
 
-class TimeLowerer(LowererBase):
-    """The time-based rule kinds."""
+class TimeRuleLowerer:
+    """The time-based rule kinds, lowered against one :class:`RuleFile`."""
+
+    def __init__(self, file: RuleFile) -> None:
+        self.file = file
 
     def subject(self, doc: Any, where: Path_) -> SubjectSpec | None:
-        if not self.keys(doc, {"type", "where"}, ("type",), where, "subject"):
+        if not self.file.keys(doc, {"type", "where"}, ("type",), where, "subject"):
             return None
-        tname = self.type_name(doc["type"], (*where, "type"))
+        tname = self.file.type_name(doc["type"], (*where, "type"))
         if tname is None:
             return None
-        wh = self.cond(tname, doc.get("where"), (*where, "where"))
+        wh = self.file.cond(tname, doc.get("where"), (*where, "where"))
         return SubjectSpec(tname, wh)
 
     def evidence(
         self, subject: str | None, doc: Any, where: Path_, what: str
     ) -> EvidenceSpec | None:
         allowed = {"type", "where", "date", "via"} | ({"period"} if what == "evidence" else set())
-        if not self.keys(doc, allowed, ("type",), where, what):
+        if not self.file.keys(doc, allowed, ("type",), where, what):
             return None
-        tname = self.type_name(doc["type"], (*where, "type"))
+        tname = self.file.type_name(doc["type"], (*where, "type"))
         if tname is None or subject is None:
             return None
-        tdef = self.schema.types[tname]
+        tdef = self.file.schema.types[tname]
         links = tdef.ref_fields_to(subject)
         via = doc.get("via")
         if via is not None:
             if via not in links:
-                self.err(
+                self.file.err(
                     (*where, "via"),
                     "unknown_field",
                     f"{tname} has no reference field {via!r} to {subject}{did_you_mean(str(via), links)}",
@@ -66,24 +69,24 @@ class TimeLowerer(LowererBase):
                 if not links
                 else f"{tname} refers to {subject} through {', '.join(links)}: name one with `via`"
             )
-            self.err(where, code, msg)
+            self.file.err(where, code, msg)
             return None
         date_name = doc.get("date", tdef.date_field)
         if date_name is None:
-            self.err(where, "missing_key", f"{what} needs `date` ({tname} has no own date)")
+            self.file.err(where, "missing_key", f"{what} needs `date` ({tname} has no own date)")
             return None
-        date_field = self.date_field(tname, date_name, (*where, "date"))
+        date_field = self.file.date_field(tname, date_name, (*where, "date"))
         period_field = doc.get("period")
         if period_field is not None:
             fdef = tdef.fields.get(str(period_field))
             if fdef is None or fdef.kind != "period":
-                self.err(
+                self.file.err(
                     (*where, "period"),
                     "unknown_field",
                     f"{tname} has no period field {period_field!r}",
                 )
                 return None
-        wh = self.cond(tname, doc.get("where"), (*where, "where"))
+        wh = self.file.cond(tname, doc.get("where"), (*where, "where"))
         if date_field is None:
             return None
         return EvidenceSpec(
@@ -93,7 +96,7 @@ class TimeLowerer(LowererBase):
     def at_least(self, doc: dict[str, Any], where: Path_) -> int:
         if "at_least" not in doc:
             return 1
-        return self.positive_int(doc["at_least"], (*where, "at_least"), "at_least") or 1
+        return self.file.positive_int(doc["at_least"], (*where, "at_least"), "at_least") or 1
 
     def subject_and_evidence(
         self, doc: dict[str, Any], where: Path_
@@ -105,11 +108,9 @@ class TimeLowerer(LowererBase):
         owner = subject.type if subject else None
         return subject, self.evidence(owner, doc["evidence"], (*where, "evidence"), "evidence")
 
-    def _deadline(
-        self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None
-    ) -> Deadline | None:
+    def deadline(self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None) -> Deadline | None:
         subject, ev = self.subject_and_evidence(doc, where)
-        due = self.date_value(doc["due"], (*where, "due")) if "due" in doc else None
+        due = self.file.date_value(doc["due"], (*where, "due")) if "due" in doc else None
         n = self.at_least(doc, where)
         if meta is None or subject is None or ev is None or due is None:
             return None
@@ -118,7 +119,9 @@ class TimeLowerer(LowererBase):
     def every(self, value: Any, where: Path_) -> str | None:
         if value not in EVERY:
             hint = did_you_mean(str(value), EVERY)
-            self.err(where, "invalid_value", f"every {value!r}: one of {', '.join(EVERY)}{hint}")
+            self.file.err(
+                where, "invalid_value", f"every {value!r}: one of {', '.join(EVERY)}{hint}"
+            )
             return None
         return str(value)
 
@@ -129,7 +132,7 @@ class TimeLowerer(LowererBase):
             return None, False
         due = doc["due"]
         if not isinstance(due, dict) or "day" not in due or not set(due) <= {"day", "of"}:
-            self.err(
+            self.file.err(
                 (*where, "due"),
                 "invalid_value",
                 "a recurring due is {day: N} or {day: N, of: next}",
@@ -138,14 +141,14 @@ class TimeLowerer(LowererBase):
         of = due.get("of", "this")
         if of not in _DUE_OF:
             hint = did_you_mean(str(of), _DUE_OF)
-            self.err(
+            self.file.err(
                 (*where, "due", "of"),
                 "invalid_value",
                 f"due of {of!r}: one of {', '.join(_DUE_OF)}{hint}",
             )
-        return self.positive_int(due["day"], (*where, "due", "day"), "day"), of == "next"
+        return self.file.positive_int(due["day"], (*where, "due", "day"), "day"), of == "next"
 
-    def _recurring(
+    def recurring(
         self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None
     ) -> Recurring | None:
         subject, ev = self.subject_and_evidence(doc, where)
@@ -155,11 +158,11 @@ class TimeLowerer(LowererBase):
         variants: list[Variant] = []
         for i, v in enumerate(doc.get("stricter") or []):
             vw = (*where, "stricter", i)
-            if not self.keys(
+            if not self.file.keys(
                 v, {"when", "every", "at_least", "due"}, ("when",), vw, "a stricter variant"
             ):
                 continue
-            when = self.cond(subject.type if subject else None, v["when"], (*vw, "when"))
+            when = self.file.cond(subject.type if subject else None, v["when"], (*vw, "when"))
             v_every = self.every(v["every"], (*vw, "every")) if "every" in v else every
             v_n = self.at_least(v, vw) if "at_least" in v else n
             v_day, v_nxt = self.due_day(v, vw) if "due" in v else (day, nxt)
@@ -167,17 +170,21 @@ class TimeLowerer(LowererBase):
                 variants.append(Variant(when, v_every, v_n, v_day, v_nxt))
         w_from = w_until = None
         win = doc.get("window")
-        if win is not None and self.keys(win, {"from", "until"}, (), (*where, "window"), "window"):
+        if win is not None and self.file.keys(
+            win, {"from", "until"}, (), (*where, "window"), "window"
+        ):
             w_from = (
-                self.date_value(win["from"], (*where, "window", "from")) if "from" in win else None
+                self.file.date_value(win["from"], (*where, "window", "from"))
+                if "from" in win
+                else None
             )
             w_until = (
-                self.date_value(win["until"], (*where, "window", "until"))
+                self.file.date_value(win["until"], (*where, "window", "until"))
                 if "until" in win
                 else None
             )
             if w_from and w_until and w_from > w_until:
-                self.err((*where, "window"), "invalid_value", "window ends before it starts")
+                self.file.err((*where, "window"), "invalid_value", "window ends before it starts")
         if (
             ev is not None
             and ev.period_field is None
@@ -186,7 +193,7 @@ class TimeLowerer(LowererBase):
             # evidence placed by its date could never be late (what is dated inside the period
             # is before a due date in the next one) and what is filed on time would count for
             # the next period: the evidence must name the period it is for
-            self.err(
+            self.file.err(
                 (*where, "evidence"),
                 "missing_key",
                 "a due date in the next period (due: {day: N, of: next}) needs evidence "
@@ -199,7 +206,7 @@ class TimeLowerer(LowererBase):
             meta, subject, ev, every, n, day, tuple(variants), w_from, w_until, due_next=nxt
         )
 
-    def _trend(self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None) -> Trend | None:
+    def trend(self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None) -> Trend | None:
         subject = (
             self.subject(doc.get("subject"), (*where, "subject")) if "subject" in doc else None
         )
@@ -213,20 +220,20 @@ class TimeLowerer(LowererBase):
         cmp = doc.get("compare")
         periods: list[Period | None] = [None, None]
         op = None
-        if cmp is not None and self.keys(
+        if cmp is not None and self.file.keys(
             cmp, {"period", "to", "op"}, ("period", "to", "op"), (*where, "compare"), "compare"
         ):
             for i, key in enumerate(("period", "to")):
                 try:
                     periods[i] = parse_period(cmp[key])
                 except ValueError as exc:
-                    self.err((*where, "compare", key), "malformed_period", str(exc))
+                    self.file.err((*where, "compare", key), "malformed_period", str(exc))
             op = cmp["op"]
-            if op not in _COMPARE_OPS:
-                self.err(
+            if op not in COMPARISONS:
+                self.file.err(
                     (*where, "compare", "op"),
                     "invalid_value",
-                    f"op {op!r}: one of {', '.join(_COMPARE_OPS)}",
+                    f"op {op!r}: one of {', '.join(COMPARISONS)}",
                 )
                 op = None
         p, to = periods

@@ -140,8 +140,8 @@ def _pair(
                 return True
         return False
 
-    matched = {i for i in range(len(expected)) if augment(i, set())}
-    # recompute matched expectations from the final owner map
+    for i in range(len(expected)):
+        augment(i, set())  # fills `owner`: a maximum matching of actual to expected
     matched = set(owner.values())
     return [i for i in range(len(expected)) if i not in matched], [
         j for j in range(len(actual)) if j not in owner

@@ -43,6 +43,7 @@ from hazard_rules.ir import (
     Leaf,
     NotOf,
 )
+from hazard_rules.operators import holds
 from hazard_rules.schema import FieldDef, Schema
 from hazard_rules.testing.values import (
     Assignment,
@@ -101,40 +102,12 @@ class Witness:
 
 
 def _holds(op: str, value: Any, operand: Any) -> bool:
-    if op == "exists":
-        return (value is not None) is bool(operand)
-    if value is None or operand is None:
-        return False
+    """The operator table's reference semantics; a candidate of another type (the search may
+    try one) does not satisfy the comparison."""
     try:
-        if op == "eq":
-            return bool(value == operand)
-        if op == "ne":
-            return bool(value != operand)
-        if op == "lt":
-            return bool(value < operand)
-        if op == "lte":
-            return bool(value <= operand)
-        if op == "gt":
-            return bool(value > operand)
-        if op == "gte":
-            return bool(value >= operand)
-        if op == "between":
-            return bool(operand[0] <= value <= operand[1])
-        if op == "in":
-            return value in operand
-        if op == "not_in":
-            return value not in operand
-        if op == "contains":
-            return operand in value
-        if op == "contains_any":
-            return not set(operand).isdisjoint(value)
-        if op == "contains_all":
-            return set(operand).issubset(value)
-        if op == "matches":
-            return operand.search(value) is not None
+        return holds(op, value, operand)
     except TypeError:
         return False
-    return False
 
 
 class Search:

@@ -16,9 +16,10 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from typing import Any
 
-from hazard_rules.engine.judge import CompiledPack, compile_pack
+from hazard_rules.engine.compile import CompiledPack, compile_pack
 from hazard_rules.errors import BackendError
 from hazard_rules.ir import (
     AllOf,
@@ -439,7 +440,7 @@ class TypePlan:
 
 @dataclass(frozen=True)
 class DurablePlan:
-    """A pack set compiled for durable: pure data, cached on the pack set, no engine state."""
+    """A pack set compiled for durable: pure data, no engine state."""
 
     python: CompiledPack
     types: tuple[TypePlan, ...]
@@ -463,14 +464,13 @@ def _conditions(rule: Criterion | Check) -> dict[str, Condition | None]:
     return {"where": rule.where, "require": rule.require}
 
 
+@lru_cache(maxsize=16)
 def compile_plan(packs: PackSet) -> DurablePlan:
-    """Compile every criterion and check of ``packs`` to durable rules (cached on the set).
+    """Compile every criterion and check of ``packs`` to durable rules (memoised by the pack
+    set's identity, as :func:`~hazard_rules.engine.compile.compile_pack` is).
 
     Raises :class:`BackendError` naming the rule and the construct durable cannot express.
     """
-    cached = packs._cache.get("durable")
-    if isinstance(cached, DurablePlan):
-        return cached
     python = compile_pack(packs)
     engines: dict[str, str] = {}
     types: list[TypePlan] = []
@@ -505,6 +505,4 @@ def compile_plan(packs: PackSet) -> DurablePlan:
         engines[rid] = "durable"
     for rule in packs.rules:
         engines.setdefault(rule.meta.id, "python")
-    plan = DurablePlan(python, tuple(types), engines, timed)
-    packs._cache["durable"] = plan
-    return plan
+    return DurablePlan(python, tuple(types), engines, timed)

@@ -38,7 +38,6 @@ fact id each. durable-rules is imported lazily; without it
 from __future__ import annotations
 
 import itertools
-import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -59,7 +58,8 @@ from hazard_rules.backends.durable.compile import (
     encode,
 )
 from hazard_rules.backends.python import Index, compile_getter
-from hazard_rules.engine.judge import CompiledPack, CompiledRule, judge
+from hazard_rules.engine.compile import CompiledPack, CompiledRule
+from hazard_rules.engine.judge import judge
 from hazard_rules.engine.time_rules import TimeRules
 from hazard_rules.errors import BackendError, BackendUnavailableError
 from hazard_rules.facts.collect import FactSet
@@ -79,7 +79,6 @@ __all__ = [
     "compile_plan",
     "durable_available",
     "evaluate_durable",
-    "live_rulesets",
 ]
 
 INSTALL_HINT = (
@@ -92,10 +91,6 @@ MAX_RULES = 40  # rules in one ruleset (about 250 failed with error 303)
 BATCH = 500  # facts asserted per session before delete_state
 
 
-_live_lock = threading.Lock()
-_live: set[tuple[int, str]] = set()
-
-
 def durable_available() -> bool:
     """True when durable-rules can be imported on this Python."""
     try:
@@ -103,12 +98,6 @@ def durable_available() -> bool:
     except BackendUnavailableError:
         return False
     return True
-
-
-def live_rulesets() -> int:
-    """How many rulesets created by this module are still registered in the C engine."""
-    with _live_lock:
-        return len(_live)
 
 
 def _modules() -> tuple[ModuleType, ModuleType]:
@@ -191,10 +180,7 @@ class DurableEngine:
                 self._host.register_rulesets({name: definition})
             except Exception as exc:
                 raise BackendError(f"durable rejected the ruleset for {tp.type}: {exc}") from exc
-            handle = self._host.get_ruleset(name)._handle
-            self._handles.append((handle, name))
-            with _live_lock:
-                _live.add((id(self), name))
+            self._handles.append((self._host.get_ruleset(name)._handle, name))
             names.append(name)
         return names
 
@@ -238,10 +224,7 @@ class DurableEngine:
             self._host.register_rulesets({name: definition})
         except Exception as exc:
             raise BackendError(f"durable rejected the time-rules ruleset: {exc}") from exc
-        handle = self._host.get_ruleset(name)._handle
-        self._handles.append((handle, name))
-        with _live_lock:
-            _live.add((id(self), name))
+        self._handles.append((self._host.get_ruleset(name)._handle, name))
         return name
 
     def timed_verdicts(self, facts: FactSet, as_of: date) -> dict[str, Callable[[str, str], bool]]:
@@ -293,13 +276,17 @@ class DurableEngine:
         if self._closed:
             return
         self._closed = True
-        for handle, name in self._handles:
-            try:
+        try:
+            for handle, _name in self._handles:
                 self._core.delete_ruleset(handle)
-            finally:
-                with _live_lock:
-                    _live.discard((id(self), name))
-        self._handles.clear()
+        finally:
+            self._handles.clear()
+
+    @property
+    def live_rulesets(self) -> int:
+        """How many of this engine's rulesets are still registered in durable's C core (0 once
+        closed)."""
+        return len(self._handles)
 
     def __enter__(self) -> DurableEngine:
         return self
