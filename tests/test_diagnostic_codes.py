@@ -180,10 +180,26 @@ SCENARIOS: dict[str, dict[str, str | bytes]] = {
         + "window: {from: 2024-01-01}\nstricter:\n"
         + "  - {when: {high_risk: true}, every: month}\n" * 2
     },
+    "yaml_tag": {
+        "t/x.rule.yaml": HEAD + "why: !!python/object/apply:os.system [ls]\nwhen: {level: major}\n"
+    },
+    "invalid_map": {"map.yaml": "types: {hazard: {header_row: 0}}\n"},
+    "duplicate_column": {"map.yaml": "types: {hazard: {columns: {隐患编号: id, 编码: id}}}\n"},
+    "unknown_value": {"map.yaml": "types: {hazard: {values: {level: {Ⅰ级: majr}}}}\n"},
+    "invalid_waiver": {"waivers.yaml": "waivers: [{id: W1, rule: t.r, subject: E1}]\n"},
+    "duplicate_waiver": {
+        "waivers.yaml": "waivers:\n"
+        + "  - {id: W1, rule: t.r, subject: E1, reason: r, approved_by: a, approved_on: 2025-01-01}\n"
+        * 2
+    },
 }
 
 
 def _lint(root: Path, files: dict[str, str | bytes]) -> list[Diagnostic]:
+    """Lint the scenario's pack; a scenario with ``map.yaml`` or ``waivers.yaml`` loads that
+    document instead (against the core schema)."""
+    if "map.yaml" in files or "waivers.yaml" in files:
+        return _document(root, files)
     files = {"t/pack.yaml": PACK, **files}
     for name, content in files.items():
         path = root / name
@@ -193,6 +209,24 @@ def _lint(root: Path, files: dict[str, str | bytes]) -> list[Diagnostic]:
         else:
             path.write_text(content.replace("{root}", str(root)), encoding="utf-8")
     return lint_packs([root / "t"], strict=True)
+
+
+def _document(root: Path, files: dict[str, str | bytes]) -> list[Diagnostic]:
+    from hazard_rules import load_column_map, load_packs
+    from hazard_rules.assess.waivers import load_waivers
+    from hazard_rules.errors import DocumentError
+
+    ((name, content),) = files.items()
+    path = root / name
+    path.write_text(str(content), encoding="utf-8")
+    try:
+        if name == "map.yaml":
+            load_column_map(path, load_packs("core").schema)
+        else:
+            load_waivers(path)
+    except DocumentError as exc:
+        return exc.diagnostics
+    return []
 
 
 def test_every_code_has_a_scenario() -> None:

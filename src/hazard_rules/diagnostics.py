@@ -33,6 +33,8 @@ STAGES = {
     "rule": "rule files: keys, kinds, messages, dates (`lower/rules.py`, `lower/time_rules.py`)",
     "condition": "conditions: fields, operators, operands (`lower/conditions.py`)",
     "case": "case files, `*.cases.yaml` (`testing/cases.py`)",
+    "map": "column maps, `--map` (`io/maps.py`)",
+    "waiver": "waiver files, `--waivers` (`assess/waivers.py`)",
     "lint": "authoring checks of `hazard-rules lint` (`testing/lint.py`; most with `--strict`)",
 }
 
@@ -49,6 +51,9 @@ _ROWS = (
          "label: major\nlabel: general"),
     Code("bad_key", "yaml", "A mapping key is a list or a mapping, not a scalar.",
          "? [a, b]\n: 1"),
+    Code("yaml_tag", "yaml",
+         "A YAML tag (`!!python/…`, `!!set`, `!!binary`, `!custom`): only plain values are read.",
+         "message: !!python/object/apply:os.system {args: [ls]}"),
     # -- pack -----------------------------------------------------------------------------------
     Code("unknown_pack", "pack", "No bundled pack has this id and no folder with `pack.yaml` this path.",
          "extends: [cor]"),
@@ -178,6 +183,22 @@ _ROWS = (
     Code("overlapping_stricter", "lint",
          "(--strict) A stricter variant repeats an earlier one's condition and never applies.",
          "stricter: [{when: {high_risk: true}, …}, {when: {high_risk: true}, …}]"),
+    # -- map ------------------------------------------------------------------------------------
+    Code("invalid_map", "map",
+         "A column map's shape is wrong: no `types`, a `header_row` that is not a row number, a "
+         "value map on a field that is not an enum or bool, a column both mapped and ignored.",
+         "types: {hazard: {header_row: 0}}"),
+    Code("duplicate_column", "map", "Two source columns are mapped to one field.",
+         "columns: {隐患编号: id, 编码: id}"),
+    Code("unknown_value", "map", "A value map names a value the field does not have.",
+         "values: {level: {Ⅰ级: majr}}"),
+    # -- waiver ---------------------------------------------------------------------------------
+    Code("invalid_waiver", "waiver",
+         "A waiver lacks a required key, names both `period` and `record`, has a bad period, or "
+         "expires before it was approved.",
+         "- {id: W1, rule: t.r, subject: E1}   # no reason, approved_by, approved_on"),
+    Code("duplicate_waiver", "waiver", "Two waivers have the same id.",
+         "two waivers with id: W1"),
 )  # fmt: skip
 
 CODES: dict[str, Code] = {c.code: c for c in _ROWS}
