@@ -440,3 +440,34 @@ def test_a_cycle_of_references_is_located_in_the_schema_file(make_pack):
     (d,) = exc.value.diagnostics
     assert d.code == "reference_cycle" and d.span.path.endswith("schema.yaml")
     assert d.span.line in (4, 7) and "cycle" in d.message
+
+
+@pytest.mark.parametrize(
+    ("pattern", "needle"),
+    [
+        (r"(动火)\\1", "backreferences"),
+        ("动火(?=作业)", "lookaround"),
+        ("(?<!未)整改", "lookaround"),
+    ],
+)
+def test_patterns_the_linear_engine_cannot_run_are_located_with_a_suggestion(
+    errors: Errors, pattern: str, needle: str
+):
+    text = criterion("t.a", f'description: {{matches: "{pattern}"}}\n')
+    diags = errors({"a.rule.yaml": text})
+    assert [(d.code, needle in d.message) for d in diags] == [("invalid_regex", True)]
+    assert (diags[0].span.line, diags[0].span.column) == at(text, '"' + pattern[:2])
+
+
+def test_a_huge_pattern_is_refused_quickly(errors: Errors):
+    text = criterion("t.a", "description: {matches: '" + "a" * 200_000 + "'}\n")
+    diags = errors({"a.rule.yaml": text})
+    assert [d.code for d in diags] == ["invalid_regex"]
+    assert "longer than 10,000 characters" in diags[0].message
+    assert len(diags[0].message) < 400
+
+
+def test_hints_go_through_the_same_engine(errors: Errors):
+    text = criterion("t.a", "level: major\n") + '  hints: ["(a)\\\\1"]\n'
+    diags = errors({"a.rule.yaml": text})
+    assert [d.code for d in diags] == ["invalid_regex"]

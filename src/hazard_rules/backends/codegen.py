@@ -13,7 +13,6 @@ rule string stays inert. Each comparison is spliced from the operator table's ex
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -31,6 +30,7 @@ from hazard_rules.ir import (
     NotOf,
 )
 from hazard_rules.operators import OPERATORS, prepare
+from hazard_rules.regex import pattern_set
 
 __all__ = ["Classifier", "compile_classifier"]
 
@@ -168,7 +168,7 @@ def compile_classifier(
     for hf in dict.fromkeys(r.hint_field for r in criteria if r.hints and r.hint_field):
         assert hf is not None
         every = [h for r in criteria if r.hint_field == hf for h in r.hints]
-        combined = re.compile("|".join(f"(?:{h})" for h in every))
+        combined = pattern_set(every)
         text, flag = g.name("x"), g.name("h")
         body.append(f"{text} = rec.get({g.key(hf)})")
         body.append(
@@ -211,7 +211,7 @@ def compile_classifier(
             body.append(f"{indent}    add({i})")
             if rule.hints and rule.hint_field:
                 text, any_hint = hint_vars[rule.hint_field]
-                pattern = re.compile("|".join(f"(?:{h})" for h in rule.hints))
+                pattern = pattern_set(rule.hints)
                 body.append(f"{indent}elif {any_hint} and {g.const(pattern)}.search({text}):")
                 body.append(f"{indent}    c.append({i})")
     lines = ["def classify(records, idx, as_of):", "    out = []", "    push = out.append"]

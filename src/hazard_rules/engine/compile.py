@@ -8,7 +8,6 @@ violation as a plain tuple: the hot path makes no pydantic model.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from hazard_rules.backends.python import Predicate, compile_condition
 from hazard_rules.ir import Check, Criterion, Recurring, Rule, RuleMeta, Trend
 from hazard_rules.packs import PackSet
 from hazard_rules.periods import Period, parse_period
+from hazard_rules.regex import Regex, compile_regex
 from hazard_rules.results import RecordRef, Violation, WaiverRef
 
 __all__ = ["CompiledPack", "CompiledRule", "Finding", "compile_pack"]
@@ -98,7 +98,7 @@ class CompiledRule:
 
     rule: Rule
     preds: Mapping[str, Predicate]
-    hints: tuple[re.Pattern[str], ...] = ()
+    hints: tuple[Regex, ...] = ()
     # deadline/recurring judged elsewhere (the durable backend): (subject id, period label, or
     # "" for a deadline's due date) → True when the subject has on-time evidence
     on_time: Callable[[str, str], bool] | None = None
@@ -119,10 +119,10 @@ class CompiledPack:
 
 def _compile_rule(rule: Rule) -> CompiledRule:
     conds: dict[str, Any] = {}
-    hints: tuple[re.Pattern[str], ...] = ()
+    hints: tuple[Regex, ...] = ()
     if isinstance(rule, Criterion):
         conds = {"when": rule.when, "applies": rule.applies}
-        hints = tuple(re.compile(h) for h in rule.hints)
+        hints = tuple(compile_regex(h) for h in rule.hints)
     elif isinstance(rule, Check):
         conds = {"where": rule.where, "require": rule.require}
     else:

@@ -22,12 +22,13 @@ from hazard_rules.ir import (
     Rule,
 )
 from hazard_rules.periods import Period
+from hazard_rules.regex import Regex
 
 __all__ = ["describe_condition", "explain_condition", "explain_rule"]
 
 
 def _show(value: Any) -> Any:
-    if isinstance(value, re.Pattern):
+    if isinstance(value, (re.Pattern, Regex)):
         return value.pattern
     if isinstance(value, (date, Period)):
         return str(value)

@@ -6,7 +6,6 @@ type, every literal coerced to that type; all problems are collected, none stops
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date, datetime, time, tzinfo
 from typing import Any
@@ -28,6 +27,7 @@ from hazard_rules.ir import (
 )
 from hazard_rules.operators import OPERATORS, category
 from hazard_rules.periods import parse_date, parse_datetime, parse_period
+from hazard_rules.regex import RegexError, compile_regex
 from hazard_rules.schema import FieldDef, Schema, did_you_mean
 
 __all__ = ["ConditionLowerer"]
@@ -262,9 +262,10 @@ class ConditionLowerer:
                 self.err(where, "invalid_regex", "matches takes a regular expression (text)")
                 raise _Bad
             try:
-                return Const(re.compile(raw))
-            except re.error as exc:
-                self.err(where, "invalid_regex", f"invalid regular expression {raw!r}: {exc}")
+                return Const(compile_regex(raw))
+            except RegexError as exc:
+                shown = raw if len(raw) <= 80 else raw[:77] + "…"
+                self.err(where, "invalid_regex", f"invalid regular expression {shown!r}: {exc}")
                 raise _Bad from None
         if shape == "pair":
             if not isinstance(raw, list) or len(raw) != 2:

@@ -25,6 +25,7 @@ from hazard_rules.ir import (
 )
 from hazard_rules.lower.base import RuleFile
 from hazard_rules.lower.time_rules import TimeRuleLowerer
+from hazard_rules.regex import RegexError, compile_regex
 from hazard_rules.schema import Schema, did_you_mean
 from hazard_rules.source import SourceSpan
 
@@ -284,12 +285,13 @@ class _RuleLowerer:
             return (), None
         for i, p in enumerate(patterns):
             try:
-                re.compile(p)
-            except re.error as exc:
+                compile_regex(p)
+            except RegexError as exc:
+                shown = p if len(p) <= 80 else p[:77] + "…"
                 self.file.err(
                     (*where, i) if not isinstance(doc, dict) else (*where, "patterns", i),
                     "invalid_regex",
-                    f"invalid regular expression {p!r}: {exc}",
+                    f"invalid regular expression {shown!r}: {exc}",
                 )
         return tuple(patterns), field
 

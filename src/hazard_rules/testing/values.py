@@ -22,6 +22,7 @@ from hazard_rules.ir import (
     NotOf,
 )
 from hazard_rules.periods import Period
+from hazard_rules.regex import Regex
 from hazard_rules.schema import FieldDef
 
 __all__ = [
@@ -68,14 +69,15 @@ def leaves(cond: Condition | None) -> Iterator[Leaf]:
 _SRE: Any = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
 
 
-def regex_example(pattern: str | re.Pattern[str]) -> str | None:
+def regex_example(pattern: str | re.Pattern[str] | Regex) -> str | None:
     """A short text the pattern matches (searched anywhere), or None when none is found.
 
     >>> regex_example("动火|动焊")
     '动火'
     """
-    compiled = re.compile(pattern) if isinstance(pattern, str) else pattern
+    text_of = pattern if isinstance(pattern, str) else pattern.pattern
     try:
+        compiled = re.compile(text_of)  # the Python engine only to draw an example
         parsed = _SRE.parse(compiled.pattern, compiled.flags)
         text = _gen(parsed)
     except Exception:
