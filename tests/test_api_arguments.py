@@ -180,3 +180,33 @@ def test_nan_in_a_number_field_is_rejected() -> None:
     result = evaluate(packs, {**E, "hazard": [hazard]}, D)
     (r,) = result.rejected
     assert r.field == "quick_freezer_room_workers"
+
+
+@pytest.mark.parametrize(
+    ("as_of", "ok"),
+    [
+        ("2025-01-01T10:00+08:00", True),
+        ("'2025-01-01'", True),
+        ("2025-01-01", True),
+        ("2025-01-01T10:00", False),  # naive: ambiguous
+        ("yesterday", False),
+    ],
+)
+def test_a_case_as_of_may_be_a_date_text_or_an_aware_datetime(
+    tmp_path: Path, as_of: str, ok: bool
+) -> None:
+    import io
+
+    from conftest import write_pack
+    from hazard_rules.testing.runner import run_packs
+
+    folder = write_pack(tmp_path, [])
+    (folder / "c.cases.yaml").write_text(
+        f"scope: pack\ncases:\n  - name: a\n    as_of: {as_of}\n    facts: {{}}\n    expect: []\n",
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+    code = run_packs([folder], backends=["python"], out=out)
+    assert (code == 0) is ok, out.getvalue()
+    if not ok:
+        assert "malformed_date" in out.getvalue() and "Traceback" not in out.getvalue()

@@ -72,6 +72,15 @@ SCENARIOS: dict[str, dict[str, str | bytes]] = {
     "unreadable_file": {"t/x.rule.yaml": b"\xff\xfe\x00 not utf-8"},
     "yaml_syntax": {"t/x.rule.yaml": HEAD + "when: {level: major\n"},
     "yaml_too_large": {"t/x.rule.yaml": BOMB},
+    "yaml_too_deep": {
+        "t/x.rule.yaml": HEAD + "when: " + "{not: " * 210 + "{level: major}" + "}" * 210 + "\n"
+    },
+    "condition_too_deep": {
+        "t/x.rule.yaml": HEAD + "when: " + "{not: " * 33 + "{level: major}" + "}" * 33 + "\n"
+    },
+    "condition_too_wide": {
+        "t/x.rule.yaml": HEAD + "when: {any: [" + ", ".join(["{level: major}"] * 257) + "]}\n"
+    },
     "duplicate_key": {"t/x.rule.yaml": HEAD + "label: general\nwhen: {level: major}\n"},
     "bad_key": {"t/x.rule.yaml": HEAD + "when: {level: major}\n? [a, b]\n: 1\n"},
     "unknown_pack": {"t/pack.yaml": PACK.replace("[core]", "[core, cor]")},

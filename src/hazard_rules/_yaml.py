@@ -28,6 +28,7 @@ _PLAIN_TAGS = frozenset(
     _YAML + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
 )
 MAX_NODES = 500_000  # values in one YAML document, aliases expanded
+MAX_DEPTH = 200  # nesting of mappings and lists (conditions stop at 32 levels of all/any/not)
 
 
 class SourceMap:
@@ -127,6 +128,16 @@ def _build(
             ]
         )
     smap.add(where, _span(name, node.start_mark))
+    if len(where) > MAX_DEPTH:
+        raise YamlError(
+            [
+                Diagnostic(
+                    _span(name, node.start_mark),
+                    "yaml_too_deep",
+                    f"values nested more than {MAX_DEPTH} levels deep; refusing to go on",
+                )
+            ]
+        )
     if node.tag not in _PLAIN_TAGS:
         problems.append(
             Diagnostic(

@@ -30,9 +30,14 @@ from hazard_rules.periods import parse_date, parse_datetime, parse_period
 from hazard_rules.regex import RegexError, compile_regex
 from hazard_rules.schema import FieldDef, Schema, did_you_mean
 
-__all__ = ["ConditionLowerer"]
+__all__ = ["MAX_DEPTH", "MAX_ITEMS", "ConditionLowerer"]
 
 _COMBINATORS = ("all", "any", "not", "at_least")
+
+
+# Limits of the language (docs/rule-format.md): anything lint accepts, every evaluator runs.
+MAX_DEPTH = 32  # nested all/any/not/at_least
+MAX_ITEMS = 256  # conditions in one all/any/at_least list
 
 
 class _Bad(Exception):
@@ -110,6 +115,15 @@ class ConditionLowerer:
 
     def _cond(self, root: str, doc: Any, where: Path_) -> Condition:
         span = self.smap.span(where)
+        depth = sum(1 for w in where if w in _COMBINATORS)
+        if depth > MAX_DEPTH:
+            self.err(
+                where,
+                "condition_too_deep",
+                f"conditions nest more than {MAX_DEPTH} levels of all/any/not/at_least; "
+                "flatten them (all of all is all)",
+            )
+            raise _Bad
         if not isinstance(doc, dict):
             self.err(
                 where,
@@ -127,6 +141,7 @@ class ConditionLowerer:
                     if seq is None:
                         self.err(child, "invalid_condition", f"`{key}` takes a list of conditions")
                         raise _Bad
+                    self._width(seq, child)
                     subs = tuple(self._cond_safe(root, v, (*child, i)) for i, v in enumerate(seq))
                     if any(s is None for s in subs):
                         raise _Bad
@@ -146,6 +161,16 @@ class ConditionLowerer:
             return items[0]
         return AllOf(tuple(items), span)
 
+    def _width(self, items: list[Any], where: Path_) -> None:
+        if len(items) > MAX_ITEMS:
+            self.err(
+                where,
+                "condition_too_wide",
+                f"{len(items)} conditions in one list; at most {MAX_ITEMS} (use a named list "
+                "and `in: {list: NAME}` for long lists of values)",
+            )
+            raise _Bad
+
     def _cond_safe(self, root: str, doc: Any, where: Path_) -> Condition | None:
         try:
             return self._cond(root, doc, where)
@@ -160,6 +185,7 @@ class ConditionLowerer:
         if not isinstance(of, list) or not of:
             self.err((*where, "of"), "invalid_condition", "`of` takes a list of conditions")
             raise _Bad
+        self._width(of, (*where, "of"))
         if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= len(of):
             self.err(
                 (*where, "n"), "invalid_condition", f"`n` must be an integer from 0 to {len(of)}"

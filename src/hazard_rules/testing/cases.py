@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -290,11 +290,14 @@ def load_cases(file: Path, packs: PackSet, pack_id: str) -> list[Case]:
                 Diagnostic(smap.span((*w, "name")), "duplicate_case", f"case name {name!r} repeats")
             )
         names.add(name)
-        as_of = doc["as_of"]
-        if not isinstance(as_of, date):
+        as_of = _as_of(doc["as_of"])
+        if as_of is None:
             diags.append(
                 Diagnostic(
-                    smap.span((*w, "as_of")), "malformed_date", f"as_of {as_of!r} is not a date"
+                    smap.span((*w, "as_of")),
+                    "malformed_date",
+                    f"as_of {doc['as_of']!r} is not a date (YYYY-MM-DD, or a date and time "
+                    "with its offset)",
                 )
             )
             continue
@@ -360,3 +363,20 @@ def iter_cases(*refs: str) -> Iterator[tuple[PackSet, Case]]:
         for file in info.case_files:
             for case in load_cases(file, packs, info.id):
                 yield packs, case
+
+
+def _as_of(raw: object) -> date | None:
+    """A case's ``as_of``: a date, a date written as text, or a datetime with an offset (its
+    local date is taken when the case runs); None for anything else."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            try:
+                raw = datetime.fromisoformat(text)
+            except ValueError:
+                return None
+    if isinstance(raw, datetime):
+        return raw if raw.utcoffset() is not None else None
+    return raw if isinstance(raw, date) else None
