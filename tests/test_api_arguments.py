@@ -210,3 +210,45 @@ def test_a_case_as_of_may_be_a_date_text_or_an_aware_datetime(
     assert (code == 0) is ok, out.getvalue()
     if not ok:
         assert "malformed_date" in out.getvalue() and "Traceback" not in out.getvalue()
+
+
+# -- dates and durations at the ends of the calendar -------------------------------------------
+
+
+def test_as_of_outside_the_range_is_an_argument_error_and_a_usage_error(capsys: Any) -> None:
+    from hazard_rules.cli import main
+
+    with pytest.raises(ArgumentValueError, match="as_of 9999-12-25 is outside"):
+        evaluate(PACKS, E, date(9999, 12, 25))
+    assert main(["check", "examples/export", "--as-of", "9999-12-25"]) == 2
+    assert "evaluation dates run from 1900-01-01 to 9998-12-31" in capsys.readouterr().err
+
+
+def test_the_last_day_judges_every_bundled_rule_kind() -> None:
+    packs = load_packs()
+    result = evaluate(packs, "examples/export", date(9998, 12, 31), max_rejected=None)
+    assert result.counts.read == result.counts.evaluated + result.counts.rejected
+
+
+@pytest.mark.parametrize(("days", "ok"), [(36_500, True), (36_501, False), (999_999_999, False)])
+def test_due_days_have_a_range(load: Any, days: int, ok: bool) -> None:
+    from conftest import rule
+
+    doc = rule(
+        "t.k",
+        "check",
+        **{"for": "hazard"},
+        due={"after": "discovered_on", "days": days},
+        done="rectified_on",
+    )
+    if not ok:
+        with pytest.raises(hazard_rules.PackError, match="days is a whole number from 0 to 36,500"):
+            load([doc])
+        return
+    packs = load([doc])
+    facts = {
+        **E,
+        "hazard": [{"id": "H1", "enterprise_id": "E1", "discovered_on": "9998-06-01",
+                    "found_by": "自查", "level": "一般", "description": "x"}],
+    }  # fmt: skip
+    assert evaluate(packs, facts, date(9998, 12, 31)).violations == []

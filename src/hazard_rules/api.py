@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 BACKENDS = ("python", "durable")
+AS_OF_RANGE = (date(1900, 1, 1), date(9998, 12, 31))  # evaluation dates hazard-rules judges
 Facts = Mapping[str, Iterable[Any]] | str | os.PathLike[str]
 MapArg = ColumnMap | str | os.PathLike[str] | None
 WaiversArg = Sequence[Waiver] | str | os.PathLike[str] | None
@@ -248,9 +249,13 @@ def as_of_date(as_of: object, timezone_name: str) -> date:
             )
         from hazard_rules.periods import timezone
 
-        return as_of.astimezone(timezone(timezone_name)).date()
+        as_of = as_of.astimezone(timezone(timezone_name)).date()
     if not isinstance(as_of, date):
         raise ArgumentTypeError(f"as_of must be a date, not {_type(as_of)}")
+    if not AS_OF_RANGE[0] <= as_of <= AS_OF_RANGE[1]:
+        raise ArgumentValueError(
+            f"as_of {as_of.isoformat()} is outside {AS_OF_RANGE[0]} – {AS_OF_RANGE[1]}"
+        )
     return as_of
 
 

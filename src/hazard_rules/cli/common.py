@@ -42,10 +42,17 @@ def as_of_arg(text: str | None) -> date:
     """``--as-of``: a date, or today in Asia/Shanghai."""
     if text is None:
         return today()
+    from hazard_rules.api import AS_OF_RANGE
+
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--as-of {text!r} is not a date (YYYY-MM-DD)") from None
+    if not AS_OF_RANGE[0] <= day <= AS_OF_RANGE[1]:
+        raise argparse.ArgumentTypeError(
+            f"--as-of {text}: evaluation dates run from {AS_OF_RANGE[0]} to {AS_OF_RANGE[1]}"
+        )
+    return day
 
 
 def packs_of(refs: Sequence[str] | None) -> PackSet:

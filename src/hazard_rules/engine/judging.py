@@ -34,7 +34,12 @@ def check_due(rule: Check, rec: Mapping[str, Any]) -> date | None:
     if rule.due.field is None:
         return rule.due.date
     base = local_date(rec.get(rule.due.field))
-    return base + timedelta(days=rule.due.days) if base is not None else None
+    if base is None:
+        return None
+    try:
+        return base + timedelta(days=rule.due.days)
+    except OverflowError:
+        return None  # past the calendar's end: never due
 
 
 class JudgeBase:

@@ -31,6 +31,8 @@ from hazard_rules.source import SourceSpan
 
 __all__ = ["KINDS", "SEVERITIES", "lower_rule_file"]
 
+MAX_DAYS = 36_500  # `due: {after: F, days: N}`: at most 100 years
+
 SEVERITIES = ("critical", "high", "medium", "low")
 _COMMON = {
     "id",
@@ -327,8 +329,12 @@ class _RuleLowerer:
         if isinstance(doc, dict) and set(doc) == {"after", "days"}:
             f = self.file.date_field(tname, doc["after"], (*where, "after"))
             days = doc["days"]
-            if isinstance(days, bool) or not isinstance(days, int) or days < 0:
-                self.file.err((*where, "days"), "invalid_value", "days is a whole number ≥ 0")
+            if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_DAYS:
+                self.file.err(
+                    (*where, "days"),
+                    "invalid_value",
+                    f"days is a whole number from 0 to {MAX_DAYS:,} (100 years)",
+                )
                 return None
             return DueSpec(field=f, days=days) if f else None
         self.file.err(where, "invalid_value", "due is a date, {field: F} or {after: F, days: N}")
