@@ -201,6 +201,11 @@ SCENARIOS: dict[str, dict[str, str | bytes]] = {
         + "  - {id: W1, rule: t.r, subject: E1, reason: r, approved_by: a, approved_on: 2025-01-01}\n"
         * 2
     },
+    "invalid_assessment": {"t/pack.yaml": PACK + "assessment: {period: decade}\n"},
+    "unknown_rule": {
+        "t/pack.yaml": PACK
+        + "assessment: {veto: [{name: x, rules: [t.nope], statuses: [missing]}]}\n"
+    },
 }
 
 

@@ -35,6 +35,7 @@ STAGES = {
     "case": "case files, `*.cases.yaml` (`testing/cases.py`)",
     "map": "column maps, `--map` (`io/maps.py`)",
     "waiver": "waiver files, `--waivers` (`assess/waivers.py`)",
+    "assessment": "a pack's `assessment:` section (`assess/config.py`)",
     "lint": "authoring checks of `hazard-rules lint` (`testing/lint.py`; most with `--strict`)",
 }
 
@@ -207,6 +208,14 @@ _ROWS = (
          "- {id: W1, rule: t.r, subject: E1}   # no reason, approved_by, approved_on"),
     Code("duplicate_waiver", "waiver", "Two waivers have the same id.",
          "two waivers with id: W1"),
+    # -- assessment -----------------------------------------------------------------------------
+    Code("invalid_assessment", "assessment",
+         "The `assessment` section is malformed: an unknown period or severity, a weight that "
+         "is not a number ≥ 0, a veto status that is not a status, a `where` on rules of "
+         "different record types or on time-based rules.",
+         "assessment: {period: decade}"),
+    Code("unknown_rule", "assessment", "A veto names rules no loaded rule matches.",
+         "veto: [{name: x, rules: [baoshan-2024.nope], statuses: [missing]}]"),
 )  # fmt: skip
 
 CODES: dict[str, Code] = {c.code: c for c in _ROWS}

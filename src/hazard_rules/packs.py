@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hazard_rules._yaml import SourceMap, YamlError, load_yaml
+from hazard_rules.assess.config import Assessment, lower_assessment
 from hazard_rules.errors import ArgumentTypeError, Diagnostic, PackError
 from hazard_rules.ir import Rule
 from hazard_rules.lower.rules import lower_rule_file
@@ -36,6 +37,7 @@ _PACK_KEYS = {
     "timezone",
     "subject",
     "description",
+    "assessment",
 }
 _PACK_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -70,6 +72,8 @@ class PackSet:
     rules: tuple[Rule, ...]
     lists: Mapping[str, tuple[Any, ...]]
     subject: str = "enterprise"
+    # the assessment section of the last pack loaded that has one (assess/config.py)
+    assessment: Assessment | None = None
 
     @property
     def timezone(self) -> str:
@@ -96,6 +100,7 @@ class PackSet:
             tuple(r for r in self.rules if r.meta.id in rule_ids),
             self.lists,
             self.subject,
+            self.assessment,
         )
 
 
@@ -343,8 +348,16 @@ def load_packs(*refs: str | os.PathLike[str]) -> PackSet:
                     got[0], got[1], schema, lists, info.id, info.subject, loader.diags, seen
                 )
             )
+    assessment = None
+    for info in reversed(infos):
+        got = loader.read(info.path / "pack.yaml")
+        if got is not None and isinstance(got[0], dict) and "assessment" in got[0]:
+            assessment = lower_assessment(
+                info.id, got[0]["assessment"], got[1], rules, schema, lists, loader.diags
+            )
+            break
     if loader.diags:
         raise PackError(loader.diags)
     if len(subjects) > 1:
         subject = "enterprise" if "enterprise" in subjects else sorted(subjects)[0]
-    return PackSet(tuple(infos), schema, tuple(rules), lists, subject)
+    return PackSet(tuple(infos), schema, tuple(rules), lists, subject, assessment)
