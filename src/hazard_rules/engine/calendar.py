@@ -2,9 +2,11 @@
 window and is not yet satisfied, per subject, soonest first.
 
 An item is listed when its due date lies in ``[as_of, until]`` (inclusive) and, as of
-``as_of``, the evidence on record does not yet satisfy it: a ``deadline`` without enough
-evidence, a ``recurring`` period without enough evidence in it, a ``check`` record whose
-due date comes and that is not done. Trends are judged after the fact and are not listed.
+``as_of``, the evidence on record does not yet satisfy it: a ``deadline`` or ``recurring``
+window (:mod:`hazard_rules.engine.windows`) whose status is ``pending``, a ``check`` record
+whose due date comes and that is not done. Trends are judged after the fact and are not
+listed. Only public engine functions are used: the windows, the compiled pack, and the
+judging helpers ``exists``, ``check_due``, ``subject_of``.
 """
 
 from __future__ import annotations
@@ -14,17 +16,16 @@ import io
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from hazard_rules.api import load_facts
-from hazard_rules.engine.judge import _Judge, compile_pack
-from hazard_rules.engine.judging import check_due
-from hazard_rules.engine.judging import local_date as _local
+from hazard_rules.engine.compile import compile_pack
+from hazard_rules.engine.judging import check_due, exists, local_date, subject_of
+from hazard_rules.engine.windows import RuleWindows
 from hazard_rules.facts.collect import FactSet
-from hazard_rules.ir import Check, Deadline, Recurring
+from hazard_rules.ir import Check, Deadline, Recurring, Rule
 from hazard_rules.packs import PackSet
-from hazard_rules.periods import period_of, periods_within
 
 __all__ = ["Upcoming", "format_upcoming", "upcoming"]
 
@@ -56,109 +57,68 @@ def upcoming(
     """Unsatisfied obligations due in ``[as_of, until]``, soonest first."""
     compiled = compile_pack(packs)
     fact_set = facts if isinstance(facts, FactSet) else load_facts(packs, facts, encoding=encoding)
-    j = _Judge(compiled, fact_set, as_of, explain=False)
+    records = fact_set.records
+    schema = packs.schema
     items: list[Upcoming] = []
 
-    def name(tname: str, sid: str) -> str | None:
-        n = j.idx.get(tname, {}).get(sid, {}).get("name")
-        return str(n) if n is not None else None
+    def item(due: date, tname: str, sid: str, rule: Rule, **kw: Any) -> Upcoming:
+        name = records.get(tname, {}).get(sid, {}).get("name")
+        label = str(name) if name is not None else None
+        return Upcoming(due, tname, sid, label, rule.meta.id, rule.meta.title, **kw)
 
-    for cr in compiled.timed:
-        rule = cr.rule
-        if isinstance(rule, Deadline):
-            due = rule.due
-            if not (as_of <= due <= until) or not rule.meta.in_effect(due):
-                continue
-            index = j.evidence_index(cr, rule.evidence)
-            st = rule.subject.type
-            for subj in j.subjects(cr, st):
-                if not j.active(st, subj, due, due):
-                    continue
-                have = sum(1 for e in index.get(subj["id"], ()) if e[0] <= due)
-                if have < rule.at_least:
+    # deadlines and recurring periods: their windows falling due in [as_of, until], not yet met
+    # (trends are judged after their period; nothing to prepare for)
+    for compiled_rule in compiled.timed:
+        rule = compiled_rule.rule
+        if not isinstance(rule, (Deadline, Recurring)):
+            continue
+        rw = RuleWindows(compiled_rule, records, schema, as_of)
+        tname = rule.subject.type
+        for subject in rw.subjects():
+            for w in rw.windows(subject, due_from=as_of, due_until=until):
+                if w.status == "pending":
+                    period = w.period.label if w.period is not None else None
+                    have = len(w.on_time)
                     items.append(
-                        Upcoming(
-                            due,
-                            st,
-                            subj["id"],
-                            name(st, subj["id"]),
-                            rule.meta.id,
-                            rule.meta.title,
-                            None,
-                            None,
-                            have,
-                            rule.at_least,
+                        item(
+                            w.due,
+                            tname,
+                            subject["id"],
+                            rule,
+                            period=period,
+                            record=None,
+                            have=have,
+                            need=w.required,
                         )
                     )
-        elif isinstance(rule, Recurring):
-            index = j.evidence_index(cr, rule.evidence)
-            st = rule.subject.type
-            m = rule.meta
-            for subj in j.subjects(cr, st):
-                every, need, day, nxt = j.frequency(cr, rule, subj)
-                lo, hi = j.required_span(rule, subj)
-                if lo is None:
-                    continue
-                ev = index.get(subj["id"], [])
-                first = period_of(as_of, every).start
-                if nxt and first > date.min:  # the period before may fall due now
-                    first = period_of(first - timedelta(days=1), every).start
-                for period in periods_within(max(lo, first), hi, every):
-                    due = period.due(day, of_next=nxt)
-                    if due > until:
-                        break
-                    if due < as_of:
-                        continue
-                    have = sum(
-                        1
-                        for d, label, _ in ev
-                        if (label if label is not None else period_of(d, every)) == period
-                        and d <= due
-                    )
-                    if have < need:
-                        items.append(
-                            Upcoming(
-                                due,
-                                st,
-                                subj["id"],
-                                name(st, subj["id"]),
-                                m.id,
-                                m.title,
-                                period.label,
-                                None,
-                                have,
-                                need,
-                            )
-                        )
-        # trends are judged after their period; nothing to prepare for
+    # checks: records whose due date comes in the span and that are not done
     for tname, rules in compiled.by_type.items():
-        for cr in rules:
-            rule = cr.rule
+        for compiled_rule in rules:
+            rule = compiled_rule.rule
             if not isinstance(rule, Check) or rule.due is None or rule.done is None:
                 continue
-            for rec in j.idx.get(tname, {}).values():
-                if not j.exists(tname, rec) or not cr.preds["where"](rec, j.idx):
+            where = compiled_rule.preds["where"]
+            for rec in records.get(tname, {}).values():
+                if not exists(schema, tname, rec, as_of) or not where(rec, records):
                     continue
                 due_on = check_due(rule, rec)
                 if due_on is None or not (as_of <= due_on <= until):
                     continue
                 if not rule.meta.in_effect(due_on):
                     continue
-                done = _local(rec.get(rule.done))
+                done = local_date(rec.get(rule.done))
                 if done is None or done > as_of:
-                    owner = j.subject_of(tname, rec)
+                    owner_type, owner_id = subject_of(schema, packs.subject, tname, rec)
                     items.append(
-                        Upcoming(
+                        item(
                             due_on,
-                            owner.type,
-                            owner.id,
-                            name(owner.type, owner.id),
-                            rule.meta.id,
-                            rule.meta.title,
-                            None,
-                            rec["id"],
-                            0,
-                            1,
+                            owner_type,
+                            owner_id,
+                            rule,
+                            period=None,
+                            record=rec["id"],
+                            have=0,
+                            need=1,
                         )
                     )
     items.sort(

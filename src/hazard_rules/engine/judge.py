@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 
 from hazard_rules.engine.compile import CompiledPack, CompiledRule, Finding, compile_pack
-from hazard_rules.engine.judging import Record, check_due, local_date
-from hazard_rules.engine.time_rules import TimeRules
+from hazard_rules.engine.judging import Judging, Record, check_due, local_date
+from hazard_rules.engine.time_rules import TimeRuleJudge
 from hazard_rules.facts.collect import FactSet, RawRow, collect_facts
 from hazard_rules.ir import (
     Check,
@@ -43,117 +43,96 @@ from hazard_rules.results import Candidate, Classification, Result, label_key, s
 __all__ = ["Finding", "compile_pack", "judge", "judge_findings", "judge_stream", "retention"]
 
 
-class _Judge(TimeRules):
-    """One evaluation: record rules here, time-based rules inherited."""
+class RecordRules:
+    """Judging of ``criterion`` and ``check`` rules, record by record (the criteria of a type
+    through its generated classifier, when it has one)."""
 
-    # -- criterion and check ---------------------------------------------------------------
+    def __init__(self, judging: Judging) -> None:
+        self.judging = judging
 
     def records(self) -> None:
         """Judge the criterion and check rules over every record held in the fact set."""
-        for tname in self.compiled.by_type:
-            records: Sequence[Record] = list(self.idx.get(tname, {}).values())
-            if self.part is not None:
-                records = [r for r in records if self.mine(self.subject_of(tname, r).id)]
+        for tname in self.judging.compiled.by_type:
+            records: Sequence[Record] = list(self.judging.idx.get(tname, {}).values())
+            if self.judging.part is not None:
+                records = [
+                    r for r in records if self.judging.mine(self.judging.subject_of(tname, r).id)
+                ]
             self.record_batch(tname, records)
 
     def record_batch(self, tname: str, records: Sequence[Record]) -> None:
         """Judge the criterion and check rules of ``tname`` over a batch of its records
         (as they are read, when streaming; the records must stay readable until the end
         only if a time-based rule needs them)."""
-        rules = self.compiled.by_type.get(tname)
+        rules = self.judging.compiled.by_type.get(tname)
         if not rules:
             return
-        checks = [(cr, cr.rule) for cr in rules if isinstance(cr.rule, Check)]
+        checks = [
+            (compiled_rule, compiled_rule.rule)
+            for compiled_rule in rules
+            if isinstance(compiled_rule.rule, Check)
+        ]
         # the generated classifier when there is one; else the predicates one by one
         # (a backend that swaps predicates, such as durable, builds no classifier)
-        classify, criteria = self.compiled.classifiers.get(tname, (None, ()))
-        reference = [(cr, cr.rule) for cr in rules if isinstance(cr.rule, Criterion)]
+        classify, criteria = self.judging.compiled.classifiers.get(tname, (None, ()))
+        reference = [
+            (compiled_rule, compiled_rule.rule)
+            for compiled_rule in rules
+            if isinstance(compiled_rule.rule, Criterion)
+        ]
         if classify is not None:
             seen: set[str] = set()
-            for rec, proven, leads in classify(records, self.idx, self.as_of):
+            for rec, proven, leads in classify(records, self.judging.idx, self.judging.as_of):
                 for i in proven:
                     self.classified(criteria[i], tname, rec)
                 for i in leads:
                     self.candidate(criteria[i], tname, rec)
                 seen.add(rec["id"])
-            if self.want_unmapped:
-                self.unmapped.extend(
-                    self.ref(tname, r["id"])
+            if self.judging.want_unmapped:
+                self.judging.unmapped.extend(
+                    self.judging.ref(tname, r["id"])
                     for r in records
-                    if r["id"] not in seen and self.exists(tname, r)
+                    if r["id"] not in seen and self.judging.exists(tname, r)
                 )
         elif reference:
             for rec in records:
-                if not self.exists(tname, rec):
+                if not self.judging.exists(tname, rec):
                     continue
                 mapped = False
-                for cr, crit in reference:
-                    mapped |= self.criterion(cr, crit, tname, rec)
-                if not mapped and self.want_unmapped:
-                    self.unmapped.append(self.ref(tname, rec["id"]))
+                for compiled_rule, crit in reference:
+                    mapped |= self.criterion(compiled_rule, crit, tname, rec)
+                if not mapped and self.judging.want_unmapped:
+                    self.judging.unmapped.append(self.judging.ref(tname, rec["id"]))
         if checks:
             for rec in records:
-                if self.exists(tname, rec):
-                    for cr, rule in checks:
-                        self.check(cr, rule, tname, rec)
+                if self.judging.exists(tname, rec):
+                    for compiled_rule, rule in checks:
+                        self.check(compiled_rule, rule, tname, rec)
 
-    def time_rules(self) -> None:
-        """Judge every deadline, recurring and trend rule (after all records are read)."""
-        for cr in self.compiled.timed:
-            rule = cr.rule
-            if isinstance(rule, Deadline):
-                self.deadline(cr, rule)
-            elif isinstance(rule, Recurring):
-                self.recurring(cr, rule)
-            elif isinstance(rule, Trend):
-                self.trend(cr, rule)
-
-    def finish(self, show_unmapped: bool) -> tuple[Result, list[Finding]]:
-        """The result (violations apart, as sorted findings)."""
-        facts = self.facts
-        findings = sorted(self.violations, key=Finding.sort_key)
-        counts = summarize(
-            (facts.read, facts.evaluated, len(facts.rejected)),
-            ((f.status, f.meta.severity) for f in findings),
-            len(self.classifications),
-            len(self.candidates),
-        )
-        result = Result(
-            as_of=self.as_of,
-            packs=[p.id for p in self.compiled.packs.packs],
-            violations=[],
-            classifications=sorted(self.classifications, key=label_key),
-            candidates=sorted(self.candidates, key=label_key),
-            unmapped=sorted(self.unmapped, key=lambda r: (r.type, r.id)) if show_unmapped else None,
-            rejected=facts.rejected,
-            notes=facts.notes,
-            engines={r.meta.id: "python" for r in self.compiled.packs.rules},
-            counts=counts,
-        )
-        return result, findings
-
-    def criterion(self, cr: CompiledRule, rule: Criterion, tname: str, rec: Record) -> bool:
+    def criterion(
+        self, compiled_rule: CompiledRule, rule: Criterion, tname: str, rec: Record
+    ) -> bool:
         """The reference path (closures): judge one criterion on one record; True if mapped."""
-        day = self.own_date(tname, rec)
+        day = self.judging.own_date(tname, rec)
         if day is not None and not rule.meta.in_effect(day):
             return False
-        if not cr.preds["applies"](rec, self.idx):
+        if not compiled_rule.preds["applies"](rec, self.judging.idx):
             return False
-        if cr.preds["when"](rec, self.idx):
-            self.classified(cr, tname, rec)
+        if compiled_rule.preds["when"](rec, self.judging.idx):
+            self.classified(compiled_rule, tname, rec)
             return True
         text = rec.get(rule.hint_field) if rule.hint_field else None
-        if isinstance(text, str) and any(h.search(text) for h in cr.hints):
-            self.candidate(cr, tname, rec)
+        if isinstance(text, str) and any(h.search(text) for h in compiled_rule.hints):
+            self.candidate(compiled_rule, tname, rec)
             return True
         return False
 
-    def classified(self, cr: CompiledRule, tname: str, rec: Record) -> None:
-        rule = cr.rule
+    def classified(self, compiled_rule: CompiledRule, tname: str, rec: Record) -> None:
+        rule = compiled_rule.rule
         assert isinstance(rule, Criterion)
-        ref = self.ref(tname, rec["id"])
-        subject = self.subject_of(tname, rec)
-        self.classifications.append(
+        ref = self.judging.ref(tname, rec["id"])
+        subject = self.judging.subject_of(tname, rec)
+        self.judging.classifications.append(
             Classification(
                 record=ref,
                 subject=subject,
@@ -163,46 +142,48 @@ class _Judge(TimeRules):
             )
         )
         if rule.declared is not None and rec.get(rule.declared) != rule.label:
-            self.add(
+            self.judging.add(
                 rule.meta,
                 "misclassified",
                 subject,
                 record=ref,
                 rec=rec,
                 extra={"label": rule.label, "declared": rec.get(rule.declared)},
-                trace=self.trace(cr, rec, tname),
+                trace=self.judging.trace(compiled_rule, rec, tname),
             )
 
-    def candidate(self, cr: CompiledRule, tname: str, rec: Record) -> None:
-        rule = cr.rule
+    def candidate(self, compiled_rule: CompiledRule, tname: str, rec: Record) -> None:
+        rule = compiled_rule.rule
         assert isinstance(rule, Criterion)
         text = rec.get(rule.hint_field) if rule.hint_field else None
-        hits = [h.pattern for h in cr.hints if isinstance(text, str) and h.search(text)]
-        self.candidates.append(
+        hits = [h.pattern for h in compiled_rule.hints if isinstance(text, str) and h.search(text)]
+        self.judging.candidates.append(
             Candidate(
-                record=self.ref(tname, rec["id"]),
-                subject=self.subject_of(tname, rec),
+                record=self.judging.ref(tname, rec["id"]),
+                subject=self.judging.subject_of(tname, rec),
                 rule=rule.meta.id,
                 cite=rule.meta.cite,
                 hints=hits,
             )
         )
 
-    def check(self, cr: CompiledRule, rule: Check, tname: str, rec: Record) -> None:
-        if not cr.preds["where"](rec, self.idx):
+    def check(self, compiled_rule: CompiledRule, rule: Check, tname: str, rec: Record) -> None:
+        if not compiled_rule.preds["where"](rec, self.judging.idx):
             return
-        ref = self.ref(tname, rec["id"])
-        subject = self.subject_of(tname, rec)
+        ref = self.judging.ref(tname, rec["id"])
+        subject = self.judging.subject_of(tname, rec)
         if rule.require is not None:
-            day = self.own_date(tname, rec)
-            if (day is None or rule.meta.in_effect(day)) and not cr.preds["require"](rec, self.idx):
-                self.add(
+            day = self.judging.own_date(tname, rec)
+            if (day is None or rule.meta.in_effect(day)) and not compiled_rule.preds["require"](
+                rec, self.judging.idx
+            ):
+                self.judging.add(
                     rule.meta,
                     "failed",
                     subject,
                     record=ref,
                     rec=rec,
-                    trace=self.trace(cr, rec, tname),
+                    trace=self.judging.trace(compiled_rule, rec, tname),
                 )
         if rule.due is None or rule.done is None:
             return
@@ -210,11 +191,11 @@ class _Judge(TimeRules):
         if due is None or not rule.meta.in_effect(due):
             return
         done = local_date(rec.get(rule.done))
-        if done is not None and done > self.as_of:
+        if done is not None and done > self.judging.as_of:
             done = None  # SPEC §3.4.3: a done date after as_of has not happened
         if done is not None:
             if done > due:
-                self.add(
+                self.judging.add(
                     rule.meta,
                     "late",
                     subject,
@@ -222,18 +203,75 @@ class _Judge(TimeRules):
                     rec=rec,
                     due=due,
                     extra={"done": done},
-                    trace=self.trace(cr, rec, tname),
+                    trace=self.judging.trace(compiled_rule, rec, tname),
                 )
-        elif due < self.as_of:
-            self.add(
+        elif due < self.judging.as_of:
+            self.judging.add(
                 rule.meta,
                 "overdue",
                 subject,
                 record=ref,
                 rec=rec,
                 due=due,
-                trace=self.trace(cr, rec, tname),
+                trace=self.judging.trace(compiled_rule, rec, tname),
             )
+
+
+class _Evaluation:
+    """One evaluation: its :class:`Judging`, and the judges of record rules and time rules."""
+
+    def __init__(
+        self,
+        compiled: CompiledPack,
+        facts: FactSet,
+        as_of: date,
+        *,
+        explain: bool,
+        show_unmapped: bool,
+        part: tuple[int, int] | None = None,
+    ) -> None:
+        self.judging = Judging(compiled, facts, as_of, explain, part)
+        self.judging.want_unmapped = show_unmapped
+        self.record_rules = RecordRules(self.judging)
+        self.time_rules = TimeRuleJudge(self.judging)
+
+    def judge_time_rules(self) -> None:
+        """Judge every deadline, recurring and trend rule (after all records are read)."""
+        for compiled_rule in self.judging.compiled.timed:
+            rule = compiled_rule.rule
+            if isinstance(rule, Deadline):
+                self.time_rules.deadline(compiled_rule, rule)
+            elif isinstance(rule, Recurring):
+                self.time_rules.recurring(compiled_rule, rule)
+            elif isinstance(rule, Trend):
+                self.time_rules.trend(compiled_rule, rule)
+
+    def finish(self, show_unmapped: bool) -> tuple[Result, list[Finding]]:
+        """The result (violations apart, as sorted findings)."""
+        judging = self.judging
+        facts = judging.facts
+        findings = sorted(judging.violations, key=Finding.sort_key)
+        counts = summarize(
+            (facts.read, facts.evaluated, len(facts.rejected)),
+            ((f.status, f.meta.severity) for f in findings),
+            len(judging.classifications),
+            len(judging.candidates),
+        )
+        result = Result(
+            as_of=judging.as_of,
+            packs=[p.id for p in judging.compiled.packs.packs],
+            violations=[],
+            classifications=sorted(judging.classifications, key=label_key),
+            candidates=sorted(judging.candidates, key=label_key),
+            unmapped=sorted(judging.unmapped, key=lambda r: (r.type, r.id))
+            if show_unmapped
+            else None,
+            rejected=facts.rejected,
+            notes=facts.notes,
+            engines={r.meta.id: "python" for r in judging.compiled.packs.rules},
+            counts=counts,
+        )
+        return result, findings
 
 
 def judge(
@@ -268,11 +306,12 @@ def judge_findings(
     """Like :func:`judge`, but the violations come apart, sorted, as plain :class:`Finding`
     tuples (the result's own ``violations`` is empty; its counts include them). Writers use
     it to stream a large report without holding a model per violation."""
-    j = _Judge(compiled, facts, as_of, explain, part)
-    j.want_unmapped = show_unmapped
-    j.records()
-    j.time_rules()
-    return j.finish(show_unmapped)
+    ev = _Evaluation(
+        compiled, facts, as_of, explain=explain, show_unmapped=show_unmapped, part=part
+    )
+    ev.record_rules.records()
+    ev.judge_time_rules()
+    return ev.finish(show_unmapped)
 
 
 def judge_stream(
@@ -292,19 +331,18 @@ def judge_stream(
     facts = (
         into if into is not None else FactSet(records={t: {} for t in compiled.packs.schema.order})
     )
-    j = _Judge(compiled, facts, as_of, explain)
-    j.want_unmapped = show_unmapped
+    ev = _Evaluation(compiled, facts, as_of, explain=explain, show_unmapped=show_unmapped)
     collect_facts(
         compiled.packs.schema,
         sources,
         reject_unknown_types=reject_unknown_types,
         progress=progress,
         into=facts,
-        on_batch=j.record_batch,
+        on_batch=ev.record_rules.record_batch,
         retain=retention(compiled),
     )
-    j.time_rules()
-    return j.finish(show_unmapped)
+    ev.judge_time_rules()
+    return ev.finish(show_unmapped)
 
 
 def retention(compiled: CompiledPack) -> dict[str, frozenset[str] | None]:
@@ -315,8 +353,8 @@ def retention(compiled: CompiledPack) -> dict[str, frozenset[str] | None]:
     whole = {f.ref for t in schema.types.values() for f in t.fields.values() if f.kind == "ref"}
     whole.add(compiled.packs.subject)
     fields: dict[str, set[str]] = {t: {"id"} for t in schema.types}
-    for cr in compiled.timed:
-        rule = cr.rule
+    for compiled_rule in compiled.timed:
+        rule = compiled_rule.rule
         assert isinstance(rule, (Deadline, Recurring, Trend))
         whole.add(rule.subject.type)
         ev = rule.count if isinstance(rule, Trend) else rule.evidence

@@ -14,13 +14,24 @@ from hazard_rules.facts.collect import FactSet
 from hazard_rules.ir import Check, RuleMeta
 from hazard_rules.periods import Period
 from hazard_rules.results import Candidate, Classification, RecordRef
+from hazard_rules.schema import Schema
 
-__all__ = ["JudgeBase", "Record", "check_due", "local_date"]
+__all__ = [
+    "Judging",
+    "Record",
+    "active_span",
+    "check_due",
+    "exists",
+    "local_date",
+    "subject_of",
+]
 
 Record = Mapping[str, Any]
 
 
 def local_date(value: Any) -> date | None:
+    """The date of a record's date or datetime value (datetimes are already in the pack's time
+    zone: coercion converted them); None for anything else."""
     if isinstance(value, datetime):
         return value.date()
     return value if isinstance(value, date) else None
@@ -42,8 +53,39 @@ def check_due(rule: Check, rec: Mapping[str, Any]) -> date | None:
         return None  # past the calendar's end: never due
 
 
-class JudgeBase:
-    """State of one evaluation and the helpers every rule kind uses."""
+def exists(schema: Schema, tname: str, rec: Record, as_of: date) -> bool:
+    """A record dated after as_of does not exist yet (SPEC §3.4.3)."""
+    df = schema.types[tname].date_field
+    if df is None:
+        return True
+    d = local_date(rec.get(df))
+    return d is None or d <= as_of
+
+
+def active_span(schema: Schema, tname: str, rec: Record) -> tuple[date | None, date | None]:
+    """A subject's active span (``active_from``, ``active_until``; None: unbounded), from its
+    own fields only (SPEC §3.4.2)."""
+    fields = schema.types[tname].fields
+    a_from = local_date(rec.get("active_from")) if "active_from" in fields else None
+    a_until = local_date(rec.get("active_until")) if "active_until" in fields else None
+    return a_from, a_until
+
+
+def subject_of(schema: Schema, subject_type: str, tname: str, rec: Record) -> tuple[str, str]:
+    """SPEC §3.4.1: (type, id) of the target of the record's reference to the subject type, or
+    of the record itself when it is of that type or has no such reference."""
+    if tname != subject_type:
+        links = schema.types[tname].ref_fields_to(subject_type)
+        if links and rec.get(links[0]) is not None:
+            return subject_type, str(rec[links[0]])
+    return tname, str(rec["id"])
+
+
+class Judging:
+    """One evaluation: the compiled pack, the facts, as_of, the partition judged, and the
+    findings recorded so far — with the helpers every rule kind uses. The judges of the rule
+    kinds (:mod:`hazard_rules.engine.judge`, :mod:`hazard_rules.engine.time_rules`) each hold
+    the one ``Judging`` of their evaluation."""
 
     def __init__(
         self,
@@ -88,11 +130,7 @@ class JudgeBase:
 
     def exists(self, tname: str, rec: Record) -> bool:
         """A record dated after as_of does not exist yet (SPEC §3.4.3)."""
-        df = self.schema.types[tname].date_field
-        if df is None:
-            return True
-        d = local_date(rec.get(df))
-        return d is None or d <= self.as_of
+        return exists(self.schema, tname, rec, self.as_of)
 
     def own_date(self, tname: str, rec: Record) -> date | None:
         df = self.schema.types[tname].date_field
@@ -109,21 +147,6 @@ class JudgeBase:
         if f is not None and rec.get(f) is not None:
             return self.ref(self.subject_type, rec[f])
         return self.ref(tname, rec["id"])
-
-    def active(self, tname: str, rec: Record, start: date, end: date) -> bool:
-        """True when the subject is active over the whole closed span [start, end]."""
-        fields = self.schema.types[tname].fields
-        a_from = rec.get("active_from") if "active_from" in fields else None
-        a_until = rec.get("active_until") if "active_until" in fields else None
-        if a_from is not None and local_date(a_from) > start:  # type: ignore[operator]
-            return False
-        return not (a_until is not None and local_date(a_until) < end)  # type: ignore[operator]
-
-    def span_of(self, tname: str, rec: Record) -> tuple[date | None, date | None]:
-        fields = self.schema.types[tname].fields
-        a_from = local_date(rec.get("active_from")) if "active_from" in fields else None
-        a_until = local_date(rec.get("active_until")) if "active_until" in fields else None
-        return a_from, a_until
 
     def add(
         self,
@@ -167,9 +190,11 @@ class JudgeBase:
             )
         )
 
-    def trace(self, cr: CompiledRule, rec: Record, tname: str) -> list[dict[str, Any]] | None:
+    def trace(
+        self, compiled_rule: CompiledRule, rec: Record, tname: str
+    ) -> list[dict[str, Any]] | None:
         if not self.explain:
             return None
         from hazard_rules.engine.explain import explain_rule
 
-        return explain_rule(cr.rule, rec, self.idx)
+        return explain_rule(compiled_rule.rule, rec, self.idx)

@@ -1,195 +1,110 @@
 """The time-based rule kinds: ``deadline``, ``recurring`` and ``trend`` (SPEC §3.3).
 
+Deadlines and recurring rules are judged window by window: :mod:`hazard_rules.engine.windows`
+says which windows bind each subject, when they fall due and which evidence each holds;
+here a due window without enough evidence on time becomes a ``late`` or ``missing`` finding.
 Each rule indexes its evidence once — one pass over the evidence type, grouped by subject —
-then visits each subject's required periods or due date: O(records + subjects × periods)
-per rule, never records × periods.
+then visits each subject's windows: O(records + subjects × periods) per rule, never
+records × periods.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 from hazard_rules.engine.compile import CompiledRule
-from hazard_rules.engine.judging import JudgeBase, Record, local_date
-from hazard_rules.ir import Deadline, EvidenceSpec, Recurring, Trend
+from hazard_rules.engine.judging import Judging, Record, active_span
+from hazard_rules.engine.windows import RuleWindows, Window, index_evidence
+from hazard_rules.ir import Deadline, Recurring, Trend
 from hazard_rules.operators import OPERATORS
-from hazard_rules.periods import Period, period_of, periods_within
+from hazard_rules.periods import Period
 
-__all__ = ["TimeRules"]
-
-_FAR = date(9998, 12, 31)  # an open-ended span: periods stop once their due date is not past
+__all__ = ["TimeRuleJudge"]
 
 
-class TimeRules(JudgeBase):
-    """Judging of deadlines, per-period obligations and trends."""
+class TimeRuleJudge:
+    """Judging of deadlines, per-period obligations and trends, into one :class:`Judging`."""
 
-    # -- time-based rules ------------------------------------------------------------------
+    def __init__(self, judging: Judging) -> None:
+        self.judging = judging
 
-    def subjects(self, cr: CompiledRule, tname: str) -> list[Record]:
-        pred = cr.preds["subject"]
-        return [
-            r
-            for r in self.idx.get(tname, {}).values()
-            if self.part is None or self.mine(r["id"])
-            if self.exists(tname, r) and pred(r, self.idx)
-        ]
+    def _windows(self, compiled_rule: CompiledRule) -> RuleWindows:
+        j = self.judging
+        owns = j.mine if j.part is not None else None
+        return RuleWindows(compiled_rule, j.idx, j.schema, j.as_of, owns=owns)
 
-    def evidence_index(
-        self, cr: CompiledRule, spec: EvidenceSpec
-    ) -> dict[str, list[tuple[date, Period | None, str]]]:
-        """Evidence by subject id: (local date, labelled period or None, record id); one pass."""
-        pred = cr.preds["evidence"]
-        out: dict[str, list[tuple[date, Period | None, str]]] = defaultdict(list)
-        for rec in self.idx.get(spec.type, {}).values():
-            owner = rec.get(spec.via)
-            day = local_date(rec.get(spec.date_field))
-            if owner is None or day is None or day > self.as_of:
-                continue  # undated evidence proves nothing; dated after as_of: not yet
-            if not pred(rec, self.idx):
-                continue
-            label = rec.get(spec.period_field) if spec.period_field else None
-            out[owner].append((day, label if isinstance(label, Period) else None, rec["id"]))
-        return out
+    def deadline(self, compiled_rule: CompiledRule, rule: Deadline) -> None:
+        self._obligations(compiled_rule, rule)
 
-    def deadline(self, cr: CompiledRule, rule: Deadline) -> None:
-        due = rule.due
-        if not rule.meta.in_effect(due) or not due < self.as_of:
-            return
-        index = self.evidence_index(cr, rule.evidence)
+    def recurring(self, compiled_rule: CompiledRule, rule: Recurring) -> None:
+        self._obligations(compiled_rule, rule)
+
+    def _obligations(self, compiled_rule: CompiledRule, rule: Deadline | Recurring) -> None:
+        """Every window falling due before as_of without enough evidence on time → a finding."""
+        j = self.judging
+        rw = self._windows(compiled_rule)
+        verdict = compiled_rule.on_time  # another engine's answer to "on time?", if it judged
+        for subject in rw.subjects():
+            for w in rw.windows(subject, due_until=j.as_of - timedelta(days=1)):
+                label = w.period.label if w.period is not None else ""
+                met = verdict(subject["id"], label) if verdict else w.status == "met"
+                if not met:
+                    self._report(rule, subject, w)
+
+    def _report(self, rule: Deadline | Recurring, subject: Record, w: Window) -> None:
+        j = self.judging
         etype = rule.evidence.type
-        for subj in self.subjects(cr, rule.subject.type):
-            if not self.active(rule.subject.type, subj, due, due):
-                continue
-            ev = index.get(subj["id"], [])
-            on_time = [e for e in ev if e[0] <= due]
-            ref = self.ref(rule.subject.type, subj["id"])
-            if cr.on_time is not None:
-                if cr.on_time(subj["id"], ""):
-                    continue
-            elif len(on_time) >= rule.at_least:
-                continue
-            late = [self.ref(etype, e[2]) for e in ev if e[0] > due]
-            if len(ev) >= rule.at_least:
-                self.add(
-                    rule.meta,
-                    "late",
-                    ref,
-                    due=due,
-                    evidence=late,
-                    extra={"count": len(ev), "required": rule.at_least},
-                )
-            else:
-                self.add(
-                    rule.meta,
-                    "missing",
-                    ref,
-                    due=due,
-                    evidence=[self.ref(etype, e[2]) for e in ev],
-                    extra={"count": len(ev), "required": rule.at_least},
-                )
+        late = len(w.evidence) >= w.required  # enough once the late ones are counted
+        j.add(
+            rule.meta,
+            "late" if late else "missing",
+            j.ref(rule.subject.type, subject["id"]),
+            period=w.period,
+            due=w.due,
+            evidence=[j.ref(etype, e.id) for e in (w.late if late else w.evidence)],
+            extra={"count": len(w.evidence), "required": w.required},
+        )
 
-    def frequency(
-        self, cr: CompiledRule, rule: Recurring, subj: Record
-    ) -> tuple[str, int, int | None, bool]:
-        """(every, at_least, due day, due in the next period) for a subject: the first
-        stricter variant it meets."""
-        for i, v in enumerate(rule.stricter):
-            if cr.preds[f"stricter{i}"](subj, self.idx):
-                return v.every, v.at_least, v.due_day, v.due_next
-        return rule.every, rule.at_least, rule.due_day, rule.due_next
-
-    def required_span(self, rule: Recurring, subj: Record) -> tuple[date | None, date]:
-        """The span whose whole periods are required: window ∩ effective ∩ active span
-        (``None`` start: unbounded, nothing can be required)."""
-        m = rule.meta
-        a_from, a_until = self.span_of(rule.subject.type, subj)
-        starts = [d for d in (rule.window_from, m.effective_from, a_from) if d is not None]
-        ends = [d for d in (rule.window_until, m.effective_until, a_until) if d is not None]
-        return max(starts, default=None), min(ends, default=_FAR)
-
-    def recurring(self, cr: CompiledRule, rule: Recurring) -> None:
-        index = self.evidence_index(cr, rule.evidence)
-        etype = rule.evidence.type
-        meta = rule.meta
-        for subj in self.subjects(cr, rule.subject.type):
-            every, need, day, nxt = self.frequency(cr, rule, subj)
-            lo, hi = self.required_span(rule, subj)
-            if lo is None:
-                continue  # unbounded start: lint reports it; nothing can be required
-            buckets: dict[Period, list[tuple[date, str]]] = defaultdict(list)
-            for d, label, rid in index.get(subj["id"], ()):
-                # a period label places the evidence; without one its date does
-                p = label if label is not None else period_of(d, every)
-                if p.every != every:
-                    continue
-                buckets[p].append((d, rid))
-            ref = self.ref(rule.subject.type, subj["id"])
-            for period in periods_within(lo, hi, every):
-                due = period.due(day, of_next=nxt)
-                if not due < self.as_of:
-                    break
-                ev = buckets.get(period, [])
-                if cr.on_time is not None:
-                    if cr.on_time(subj["id"], period.label):
-                        continue
-                elif sum(1 for d, _ in ev if d <= due) >= need:
-                    continue
-                extra = {"count": len(ev), "required": need}
-                if len(ev) >= need:
-                    self.add(
-                        meta,
-                        "late",
-                        ref,
-                        period=period,
-                        due=due,
-                        extra=extra,
-                        evidence=[self.ref(etype, r) for d, r in ev if d > due],
-                    )
-                else:
-                    self.add(
-                        meta,
-                        "missing",
-                        ref,
-                        period=period,
-                        due=due,
-                        extra=extra,
-                        evidence=[self.ref(etype, r) for _, r in ev],
-                    )
-
-    def trend(self, cr: CompiledRule, rule: Trend) -> None:
+    def trend(self, compiled_rule: CompiledRule, rule: Trend) -> None:
+        j = self.judging
         later = max(rule.period, rule.to, key=lambda p: p.end)
-        if not later.end < self.as_of:
+        if not later.end < j.as_of:
             return
         meta = rule.meta
-        if not (
-            meta.in_effect(rule.period.start)
-            and meta.in_effect(rule.period.end)
-            and meta.in_effect(rule.to.start)
-            and meta.in_effect(rule.to.end)
-        ):
+        if not all(meta.in_effect(d) for p in (rule.period, rule.to) for d in (p.start, p.end)):
             return
-        index = self.evidence_index(cr, rule.count)
-        lo = min(rule.period.start, rule.to.start)
-        hi = max(rule.period.end, rule.to.end)
-        for subj in self.subjects(cr, rule.subject.type):
-            if not (
-                self.active(rule.subject.type, subj, rule.period.start, rule.period.end)
-                and self.active(rule.subject.type, subj, rule.to.start, rule.to.end)
-            ):
+        where = compiled_rule.preds["evidence"]
+        index = index_evidence(rule.count, where, j.idx, j.as_of)
+        tname = rule.subject.type
+        subject_where = compiled_rule.preds["subject"]
+        for subject in j.idx.get(tname, {}).values():
+            if j.part is not None and not j.mine(subject["id"]):
                 continue
-            ev = [e for e in index.get(subj["id"], ()) if lo <= e[0] <= hi]
-            now = [e for e in ev if rule.period.contains(e[0])]
-            before = sum(1 for e in ev if rule.to.contains(e[0]))
+            if not (j.exists(tname, subject) and subject_where(subject, j.idx)):
+                continue
+            if not _active_over(active_span(j.schema, tname, subject), rule.period, rule.to):
+                continue
+            counted = index.get(subject["id"], ())
+            now = [e for e in counted if rule.period.contains(e.day)]
+            before = sum(1 for e in counted if rule.to.contains(e.day))
             if OPERATORS[rule.op].test(len(now), before):
                 continue
-            ref = self.ref(rule.subject.type, subj["id"])
-            self.add(
+            j.add(
                 meta,
                 "exceeded",
-                ref,
+                j.ref(tname, subject["id"]),
                 period=later,
                 due=later.end,
-                evidence=[self.ref(rule.count.type, e[2]) for e in now],
+                evidence=[j.ref(rule.count.type, e.id) for e in now],
                 extra={"count": len(now), "compare_count": before},
             )
+
+
+def _active_over(span: tuple[date | None, date | None], *periods: Period) -> bool:
+    """True when the span covers every period whole (SPEC §3.4.2: a trend binds subjects active
+    over both)."""
+    a_from, a_until = span
+    return all(
+        (a_from is None or a_from <= p.start) and (a_until is None or p.end <= a_until)
+        for p in periods
+    )

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from hazard_rules.engine.compile import CompiledPack, compile_pack
 from hazard_rules.errors import BackendError
@@ -49,6 +49,7 @@ __all__ = [
     "compile_condition_json",
     "compile_plan",
     "encode",
+    "or_children",
 ]
 
 
@@ -66,11 +67,17 @@ _PY_META = frozenset("\\.^$*+?{}[]()|")
 
 # -- the condition compiler --------------------------------------------------------------------
 
-# An expression in negation normal form: ("and", [..]) | ("or", [..]) | ("leaf", json) |
-# ("true",) | ("false",)
-Expr = tuple[Any, ...]
-_TRUE: Expr = ("true",)
-_FALSE: Expr = ("false",)
+
+class Expr(NamedTuple):
+    """An expression in negation normal form: ``and``/``or`` of sub-expressions (``items`` a
+    list), a ``leaf`` (``items`` the durable JSON of one test), or ``true``/``false``."""
+
+    kind: str
+    items: Any = None
+
+
+_TRUE = Expr("true")
+_FALSE = Expr("false")
 _NEG = {"eq": "ne", "ne": "eq", "lt": "gte", "gte": "lt", "gt": "lte", "lte": "gt"}
 _JSON_OP = {"eq": None, "ne": "$neq", "lt": "$lt", "lte": "$lte", "gt": "$gt", "gte": "$gte"}
 
@@ -121,10 +128,10 @@ def _and(items: Iterable[Expr]) -> Expr:
             return _FALSE
         if e == _TRUE:
             continue
-        out.extend(e[1] if e[0] == "and" else [e])
+        out.extend(e.items if e.kind == "and" else [e])
     if not out:
         return _TRUE
-    return out[0] if len(out) == 1 else ("and", out)
+    return out[0] if len(out) == 1 else Expr("and", out)
 
 
 def _or(items: Iterable[Expr]) -> Expr:
@@ -134,10 +141,10 @@ def _or(items: Iterable[Expr]) -> Expr:
             return _TRUE
         if e == _FALSE:
             continue
-        out.extend(e[1] if e[0] == "or" else [e])
+        out.extend(e.items if e.kind == "or" else [e])
     if not out:
         return _FALSE
-    return out[0] if len(out) == 1 else ("or", out)
+    return out[0] if len(out) == 1 else Expr("or", out)
 
 
 def _regex_literal(text: str) -> str:
@@ -222,8 +229,8 @@ class ConditionCompiler:
         s = self.slot(leaf.path)
         op = leaf.op
         where = f"{leaf.path.text} {op}"
-        missing: Expr = ("leaf", {"$nex": {s: 1}})
-        present: Expr = ("leaf", {"$ex": {s: 1}})
+        missing: Expr = Expr("leaf", {"$nex": {s: 1}})
+        present: Expr = Expr("leaf", {"$ex": {s: 1}})
         if op == "exists":
             want = bool(leaf.operand.value) if isinstance(leaf.operand, Const) else True
             return present if want != negate else missing
@@ -234,13 +241,13 @@ class ConditionCompiler:
         def cmp(o: str, c: Any) -> Expr:
             v = encode_item(fdef, c)
             j = _JSON_OP[o]
-            return ("leaf", {s: v} if j is None else {j: {s: v}})
+            return Expr("leaf", {s: v} if j is None else {j: {s: v}})
 
         def has(c: Any) -> Expr:
-            return ("leaf", {"$iany": {s: {"$i": encode_item(fdef, c)}}})
+            return Expr("leaf", {"$iany": {s: {"$i": encode_item(fdef, c)}}})
 
         def lacks(c: Any) -> Expr:
-            return ("leaf", {"$iall": {s: {"$neq": {"$i": encode_item(fdef, c)}}}})
+            return Expr("leaf", {"$iall": {s: {"$neq": {"$i": encode_item(fdef, c)}}}})
 
         if op in _NEG:
             return _or([missing, cmp(_NEG[op], const)]) if negate else cmp(op, const)
@@ -276,7 +283,9 @@ class ConditionCompiler:
                 )
             if any(lit == "" for lit in found):
                 return present  # an empty alternative matches any (present) text
-            return _or(("leaf", {"$mt": {s: ".*" + _regex_literal(lit) + ".*"}}) for lit in found)
+            return _or(
+                Expr("leaf", {"$mt": {s: ".*" + _regex_literal(lit) + ".*"}}) for lit in found
+            )
         raise Refused(f"operator {op} on {leaf.path.text} ({fdef.describe()})")
 
     def ref_leaf(self, leaf: Leaf, s: str, negate: bool, where: str) -> Expr:
@@ -285,14 +294,14 @@ class ConditionCompiler:
         assert isinstance(leaf.operand, FieldRef)
         o = self.slot(leaf.operand.path)
         op = leaf.op
-        here_missing: Expr = ("leaf", {"$nex": {s: 1}})
-        there_missing: Expr = ("leaf", {"$nex": {o: 1}})
-        there: Expr = ("leaf", {"$ex": {o: 1}})
+        here_missing: Expr = Expr("leaf", {"$nex": {s: 1}})
+        there_missing: Expr = Expr("leaf", {"$nex": {o: 1}})
+        there: Expr = Expr("leaf", {"$ex": {o: 1}})
         if op in _NEG:
             if negate:
                 op = _NEG[op]
             j = _JSON_OP[op]
-            c: Expr = ("leaf", {s: {"$m": o}} if j is None else {j: {s: {"$m": o}}})
+            c: Expr = Expr("leaf", {s: {"$m": o}} if j is None else {j: {s: {"$m": o}}})
             if negate:
                 return _or([here_missing, there_missing, c])
             return _and([there, c])
@@ -302,10 +311,10 @@ class ConditionCompiler:
                     [
                         here_missing,
                         there_missing,
-                        ("leaf", {"$iall": {s: {"$neq": {"$i": {"$m": o}}}}}),
+                        Expr("leaf", {"$iall": {s: {"$neq": {"$i": {"$m": o}}}}}),
                     ]
                 )
-            return _and([there, ("leaf", {"$iany": {s: {"$i": {"$m": o}}}})])
+            return _and([there, Expr("leaf", {"$iany": {s: {"$i": {"$m": o}}}})])
         raise Refused(f"{where} {{ref: {leaf.operand.path.text}}}: no durable form")
 
 
@@ -313,23 +322,23 @@ class ConditionCompiler:
 
 
 def _nodes(e: Expr) -> int:
-    if e[0] in ("and", "or"):
-        return 1 + sum(_nodes(c) for c in e[1])
+    if e.kind in ("and", "or"):
+        return 1 + sum(_nodes(c) for c in e.items)
     return 0
 
 
 def _dnf(e: Expr, cap: int) -> list[Expr]:
     """Disjunctive normal form: a list of conjunctions; Refused beyond ``cap`` alternatives."""
-    if e[0] == "or":
+    if e.kind == "or":
         out: list[Expr] = []
-        for c in e[1]:
+        for c in e.items:
             out.extend(_dnf(c, cap))
             if len(out) > cap:
                 raise Refused(f"the condition expands to more than {cap} alternatives")
         return out
-    if e[0] == "and":
+    if e.kind == "and":
         acc: list[Expr] = [_TRUE]
-        for c in e[1]:
+        for c in e.items:
             acc = [_and([a, b]) for a in acc for b in _dnf(c, cap)]
             if len(acc) > cap:
                 raise Refused(f"the condition expands to more than {cap} alternatives")
@@ -338,25 +347,27 @@ def _dnf(e: Expr, cap: int) -> list[Expr]:
 
 
 def _json(e: Expr) -> dict[str, Any]:
-    if e[0] == "leaf":
-        return dict(e[1])
-    kids = [_json(c) for c in e[1]]
+    if e.kind == "leaf":
+        return dict(e.items)
+    kids = [_json(c) for c in e.items]
     while len(kids) > MAX_CHILDREN:  # nest oversized nodes (costs nodes, counted afterwards)
-        kids = [{"$" + e[0]: kids[i : i + MAX_CHILDREN]} for i in range(0, len(kids), MAX_CHILDREN)]
-    return {"$" + e[0]: kids}
+        kids = [
+            {"$" + e.kind: kids[i : i + MAX_CHILDREN]} for i in range(0, len(kids), MAX_CHILDREN)
+        ]
+    return {"$" + e.kind: kids}
 
 
-def _or_children(j: Any) -> int:
+def or_children(j: Any) -> int:
     """Alternatives under every ``$or`` of a pattern: durable's budget is about 512 per ruleset."""
     if isinstance(j, dict):
-        return sum((len(v) if k == "$or" else 0) + _or_children(v) for k, v in j.items())
+        return sum((len(v) if k == "$or" else 0) + or_children(v) for k, v in j.items())
     if isinstance(j, list):
-        return sum(_or_children(v) for v in j)
+        return sum(or_children(v) for v in j)
     return 0
 
 
 def _fits(j: Any) -> bool:
-    return _count_json(j) <= MAX_NODES and _or_children(j) <= MAX_CHILDREN
+    return _count_json(j) <= MAX_NODES and or_children(j) <= MAX_CHILDREN
 
 
 def _count_json(j: Any) -> int:
@@ -376,8 +387,8 @@ def rule_patterns(e: Expr, tag: str) -> list[dict[str, Any]]:
     """
     if e == _FALSE:
         return []
-    tag_leaf: Expr = ("leaf", {TAG: tag})
-    alts = e[1] if e[0] == "or" else [e]
+    tag_leaf: Expr = Expr("leaf", {TAG: tag})
+    alts = e.items if e.kind == "or" else [e]
     pieces: list[Expr] = []
     for a in alts:
         if _fits(_json(_and([tag_leaf, a]))):

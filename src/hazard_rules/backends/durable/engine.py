@@ -15,9 +15,9 @@ What runs where (the result's ``engines`` says it per rule):
   rule and period dated on or before its due fires at once and flags the window. Python then
   decides ``late`` vs ``missing`` for the flagged windows and renders the findings. Which
   periods are required, the evidence ``where``, ``stricter`` and period placement (a period
-  label places the evidence, else its date) are the shared Python code of
-  :mod:`hazard_rules.engine.time_rules`, so durable sees exactly the windows and activities the Python
-  evaluator would count.
+  label places the evidence, else its date) come from the public windows of
+  :mod:`hazard_rules.engine.windows`, so durable sees exactly the windows and evidence the
+  Python evaluator judges.
 * ``deadline`` and ``recurring`` with ``at_least`` > 1 (durable has no clean "at least N") and
   ``trend`` — judged by the Python evaluator (``"python"``).
 
@@ -41,7 +41,7 @@ import itertools
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import date
+from datetime import date, timedelta
 from types import ModuleType, TracebackType
 from typing import Any
 
@@ -52,23 +52,18 @@ from hazard_rules.backends.durable.compile import (
     DurableRule,
     Refused,
     TypePlan,
-    _or_children,
     compile_condition_json,
     compile_plan,
     encode,
+    or_children,
 )
 from hazard_rules.backends.python import Index, compile_getter
 from hazard_rules.engine.compile import CompiledPack, CompiledRule
 from hazard_rules.engine.judge import judge
-from hazard_rules.engine.time_rules import TimeRules
+from hazard_rules.engine.windows import RuleWindows
 from hazard_rules.errors import BackendError, BackendUnavailableError
 from hazard_rules.facts.collect import FactSet
-from hazard_rules.ir import (
-    Deadline,
-    Recurring,
-)
 from hazard_rules.packs import PackSet
-from hazard_rules.periods import period_of, periods_within
 from hazard_rules.results import Result
 
 __all__ = [
@@ -234,42 +229,59 @@ class DurableEngine:
             raise BackendError("this durable engine was closed")
         if self._timed_ruleset is None:
             return {}
-        probe = TimeRules(self.plan.python, facts, as_of, False)
         # per subject: activity facts, window facts; a window id → (rule id, subject, period)
         acts: dict[str, list[dict[str, Any]]] = defaultdict(list)
         wins: dict[str, list[dict[str, Any]]] = defaultdict(list)
         where: dict[int, tuple[str, str, str]] = {}
-        rules = [cr for cr in self.plan.python.timed if cr.rule.meta.id in self.plan.timed]
-        for n, cr in enumerate(rules):
-            for sid, label, day in _activities(probe, cr):
-                fact = {"id": next(self._fact_ids), TAG: "activity", "rule": n}
-                acts[sid].append({**fact, "period": label, "day": day})
-            for sid, label, due in _windows(probe, cr):
-                fid = next(self._fact_ids)
-                wins[sid].append({"id": fid, TAG: "window", "rule": n, "period": label, "due": due})
-                where[fid] = (cr.rule.meta.id, sid, label)
+        rules = [c for c in self.plan.python.timed if c.rule.meta.id in self.plan.timed]
+        schema = self.plan.python.packs.schema
+        day_before = as_of - timedelta(days=1)
+        for n, compiled_rule in enumerate(rules):
+            # the windows the Python evaluator judges (due before as_of), each with the
+            # evidence placed in it; durable decides which have no activity on time
+            rw = RuleWindows(compiled_rule, facts.records, schema, as_of)
+            for subject_record in rw.subjects():
+                sid = subject_record["id"]
+                for w in rw.windows(subject_record, due_until=day_before):
+                    label = w.period.label if w.period is not None else ""
+                    for e in w.evidence:
+                        fact = {"id": next(self._fact_ids), TAG: "activity", "rule": n}
+                        acts[sid].append({**fact, "period": label, "day": e.day.toordinal()})
+                    fid = next(self._fact_ids)
+                    due = w.due.toordinal()
+                    wins[sid].append(
+                        {"id": fid, TAG: "window", "rule": n, "period": label, "due": due}
+                    )
+                    where[fid] = (compiled_rule.rule.meta.id, sid, label)
         name = self._timed_ruleset
         self._late.clear()
         try:
-            for subject, windows in wins.items():
-                sid = f"s{next(self._sids)}"  # one subject per session, deleted after
+            for subject, subject_windows in wins.items():
+                session = f"s{next(self._sids)}"  # one subject per session, deleted after
                 try:
                     if acts.get(subject):
                         self._call(
                             self._host.assert_facts,
                             name,
-                            [{**f, "sid": sid} for f in acts[subject]],
+                            [{**f, "sid": session} for f in acts[subject]],
                         )
-                    self._call(self._host.assert_facts, name, [{**f, "sid": sid} for f in windows])
+                    self._call(
+                        self._host.assert_facts,
+                        name,
+                        [{**f, "sid": session} for f in subject_windows],
+                    )
                 finally:
-                    self._host.delete_state(name, sid)
+                    self._host.delete_state(name, session)
             flagged: dict[str, set[tuple[str, str]]] = defaultdict(set)
             for fid in self._late:
                 rid, subject, label = where[fid]
                 flagged[rid].add((subject, label))
         finally:
             self._late.clear()
-        return {cr.rule.meta.id: _not_flagged(flagged[cr.rule.meta.id]) for cr in rules}
+        return {
+            compiled_rule.rule.meta.id: _not_flagged(flagged[compiled_rule.rule.meta.id])
+            for compiled_rule in rules
+        }
 
     def close(self) -> None:
         """Free every ruleset of this engine in the C core (idempotent)."""
@@ -382,22 +394,27 @@ class DurableEngine:
         for tname, compiled in self.plan.python.by_type.items():
             tp = plans[tname]
             swapped = []
-            for cr in compiled:
-                preds = dict(cr.preds)
+            for compiled_rule in compiled:
+                preds = dict(compiled_rule.preds)
                 for slot in preds:
-                    key = (cr.rule.meta.id, slot)
+                    key = (compiled_rule.rule.meta.id, slot)
                     if key in tp.constant:
                         preds[slot] = _constant(tp.constant[key])
                     elif key in hits:
                         preds[slot] = _member(hits[key])
-                swapped.append(CompiledRule(cr.rule, preds, cr.hints))
+                swapped.append(CompiledRule(compiled_rule.rule, preds, compiled_rule.hints))
             by_type[tname] = tuple(swapped)
         verdicts = self.timed_verdicts(facts, as_of)
         timed = tuple(
-            CompiledRule(cr.rule, cr.preds, cr.hints, verdicts[cr.rule.meta.id])
-            if cr.rule.meta.id in verdicts
-            else cr
-            for cr in self.plan.python.timed
+            CompiledRule(
+                compiled_rule.rule,
+                compiled_rule.preds,
+                compiled_rule.hints,
+                verdicts[compiled_rule.rule.meta.id],
+            )
+            if compiled_rule.rule.meta.id in verdicts
+            else compiled_rule
+            for compiled_rule in self.plan.python.timed
         )
         compiled_pack = CompiledPack(self.plan.python.packs, by_type, timed)
         result = judge(compiled_pack, facts, as_of, explain=explain, show_unmapped=show_unmapped)
@@ -409,7 +426,7 @@ def _chunks(rules: list[DurableRule]) -> Iterator[list[DurableRule]]:
     chunk: list[DurableRule] = []
     budget = 0
     for r in rules:
-        cost = _or_children(r.pattern)
+        cost = or_children(r.pattern)
         if chunk and (len(chunk) >= MAX_RULES - 1 or budget + cost > MAX_CHILDREN):
             yield chunk
             chunk, budget = [], 0
@@ -424,51 +441,6 @@ def _ignore(c: Any) -> None:
 
 def _not_flagged(flagged: set[tuple[str, str]]) -> Callable[[str, str], bool]:
     return lambda subject, label: (subject, label) not in flagged
-
-
-def _activities(probe: TimeRules, cr: CompiledRule) -> Iterator[tuple[str, str, int]]:
-    """(subject id, placed period label or "", day number) of every piece of evidence the
-    Python evaluator would count for ``cr`` (its ``where``, dated, not after as_of)."""
-    rule = cr.rule
-    assert isinstance(rule, (Deadline, Recurring))
-    index = probe.evidence_index(cr, rule.evidence)
-    if isinstance(rule, Deadline):
-        for sid, ev in index.items():
-            for d, _, _ in ev:
-                yield sid, "", d.toordinal()
-        return
-    for subj in probe.subjects(cr, rule.subject.type):
-        every = probe.frequency(cr, rule, subj)[0]
-        for d, label, _ in index.get(subj["id"], ()):
-            # a period label places the evidence; without one its date does
-            p = label if label is not None else period_of(d, every)
-            if p.every == every:
-                yield subj["id"], p.label, d.toordinal()
-
-
-def _windows(probe: TimeRules, cr: CompiledRule) -> Iterator[tuple[str, str, int]]:
-    """(subject id, period label or "", due day number) of every required period (or due date)
-    of ``cr`` whose due date is before as_of, as :mod:`hazard_rules.engine.time_rules` visits them."""
-    rule = cr.rule
-    assert isinstance(rule, (Deadline, Recurring))
-    if isinstance(rule, Deadline):
-        due = rule.due
-        if not rule.meta.in_effect(due) or not due < probe.as_of:
-            return
-        for subj in probe.subjects(cr, rule.subject.type):
-            if probe.active(rule.subject.type, subj, due, due):
-                yield subj["id"], "", due.toordinal()
-        return
-    for subj in probe.subjects(cr, rule.subject.type):
-        every, _, day, nxt = probe.frequency(cr, rule, subj)
-        lo, hi = probe.required_span(rule, subj)
-        if lo is None:
-            continue
-        for period in periods_within(lo, hi, every):
-            due = period.due(day, of_next=nxt)
-            if not due < probe.as_of:
-                break
-            yield subj["id"], period.label, due.toordinal()
 
 
 def _constant(value: bool) -> Callable[[Mapping[str, Any], Index], bool]:
