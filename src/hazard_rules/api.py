@@ -35,6 +35,7 @@ __all__ = [
     "BACKENDS",
     "DEFAULT_MAX_REJECTED",
     "as_of_date",
+    "assess",
     "check_rejected",
     "evaluate",
     "evaluate_findings",
@@ -145,6 +146,45 @@ def evaluate(
         waivers=waivers,
     )
     return result.model_copy(update={"violations": [f.violation() for f in findings]})
+
+
+def assess(
+    packs: PackSet,
+    facts: Facts | FactSet,
+    as_of: date,
+    *,
+    period: str | None = None,
+    waivers: WaiversArg = None,
+    column_map: MapArg = None,
+    encoding: str | None = None,
+    max_rejected: int | str | None = "auto",
+    backend: str = "python",
+) -> Result:
+    """Evaluate, then assess (督查考核): the result with ``assessment`` — every subject's
+    scorecard for the assessed period and the one before, with the 一票否优 verdicts and the
+    晾晒 ranking (docs/assessment.md). ``period`` is a label (``2025``, ``2025-Q4``,
+    ``2025-12``) or a kind (``year``, ``quarter``, ``month``: the last one ended before
+    ``as_of``); default: the packs' ``assessment.period``, else ``year``. Other arguments as
+    for :func:`evaluate`."""
+    if period is not None and not isinstance(period, str):
+        raise ArgumentTypeError(f"period must be a label or a kind of period, not {_type(period)}")
+    if max_rejected == "auto":
+        max_rejected = _auto(facts)
+    fact_set = (
+        facts
+        if isinstance(facts, FactSet)
+        else load_facts(packs, facts, encoding=encoding, column_map=column_map)
+    )
+    result = evaluate(
+        packs, fact_set, as_of, waivers=waivers, max_rejected=max_rejected, backend=backend
+    )
+    from hazard_rules.assess.scorecard import assess_result
+
+    try:
+        assessed = assess_result(packs, fact_set, result, result.as_of, period)
+    except ValueError as exc:
+        raise ArgumentValueError(f"period: {exc}") from None
+    return result.model_copy(update={"assessment": assessed})
 
 
 def evaluate_findings(

@@ -16,12 +16,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "STATUSES",
+    "Assessed",
+    "CalendarRow",
     "Candidate",
     "Classification",
     "Counts",
+    "MajorHazards",
+    "Obligations",
+    "RankEntry",
     "RecordRef",
     "Rejected",
     "Result",
+    "Scorecard",
+    "VetoReason",
     "Violation",
     "WaiverRef",
 ]
@@ -136,6 +143,109 @@ class Counts(_Model):
     rejected_by_file: dict[str, int] = Field(default_factory=dict)
 
 
+class Obligations(_Model):
+    """One rule's obligations of one subject in one assessment period: judged (due in the
+    period and before as_of, not waived), met on time, late, missing (or overdue, failed,
+    exceeded), waived, and pending (due in the period, not yet judged)."""
+
+    rule: str
+    title: str
+    kind: str
+    severity: Severity
+    judged: int = 0
+    met: int = 0
+    late: int = 0
+    missing: int = 0
+    waived: int = 0
+    pending: int = 0
+
+
+class MajorHazards(_Model):
+    """Major hazards (recorded major, or proved major by a criterion) found in the period, and
+    what became of them as of the evaluation date."""
+
+    found: int = 0
+    rectified_on_time: int = 0
+    rectified_late: int = 0
+    overdue: int = 0
+    open: int = 0
+
+
+class VetoReason(_Model):
+    """A finding that vetoes an excellent rating (一票否优), with the kind of veto it is."""
+
+    veto: str
+    cite: str | None = None
+    rule: str
+    status: str
+    period: str | None = None
+    due: date | None = None
+    record: RecordRef | None = None
+    doubtful: bool = False
+
+
+class Scorecard(_Model):
+    """One subject's assessment for one period (docs/assessment.md)."""
+
+    subject: RecordRef
+    name: str | None = None
+    period: str
+    obligations: list[Obligations] = Field(default_factory=list)
+    findings: dict[str, dict[str, int]] = Field(default_factory=dict)  # status → severity → n
+    major_hazards: MajorHazards = Field(default_factory=MajorHazards)
+    misclassified: int = 0
+    doubtful: int = 0
+    waived: int = 0
+    judged: int = 0
+    met: int = 0
+    on_time_rate: float | None = None
+    score: float | None = None
+    vetoed: bool = False
+    veto_reasons: list[VetoReason] = Field(default_factory=list)
+
+
+class RankEntry(_Model):
+    """One subject in the 晾晒 ranking of a period, with its change against the previous one."""
+
+    rank: int | None = None  # None: vetoed (listed apart)
+    subject: RecordRef
+    name: str | None = None
+    score: float | None = None
+    vetoed: bool = False
+    previous_rank: int | None = None
+    previous_score: float | None = None
+    score_change: float | None = None
+    rank_change: int | None = None  # positive: moved up
+
+
+class CalendarRow(_Model):
+    """One periodic obligation of one subject over time: the status of each period (met,
+    late, missing, waived, pending — not yet due), for the calendar heatmap."""
+
+    subject: RecordRef
+    owner: str | None = None  # the subject (enterprise) it counts for
+    rule: str
+    title: str
+    every: str
+    cells: dict[str, str] = Field(default_factory=dict)  # period label → status
+
+
+class Assessed(_Model):
+    """The assessment of a result: the period assessed, the one it is compared with, every
+    subject's scorecard for both, and the ranking."""
+
+    period: str
+    previous: str | None = None
+    scorecards: list[Scorecard] = Field(default_factory=list)
+    previous_scorecards: list[Scorecard] = Field(default_factory=list)
+    ranking: list[RankEntry] = Field(default_factory=list)
+    calendar: list[CalendarRow] = Field(default_factory=list)
+    # "type:id" → name of every subject a finding or a calendar row names, and → the id of
+    # the subject (enterprise) it counts for, for subjects of other types (a site)
+    names: dict[str, str] = Field(default_factory=dict)
+    owners: dict[str, str] = Field(default_factory=dict)
+
+
 class Result(_Model):
     """What one evaluation found."""
 
@@ -149,6 +259,7 @@ class Result(_Model):
     notes: list[str] = Field(default_factory=list)
     engines: dict[str, str] = Field(default_factory=dict)
     counts: Counts = Field(default_factory=Counts)
+    assessment: Assessed | None = None  # scorecards and ranking, when asked for
 
 
 def label_key(c: Classification | Candidate) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ __all__ = ["build_parser", "main"]
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``hazard-rules``."""
     from hazard_rules import __version__
-    from hazard_rules.cli import authoring, check
+    from hazard_rules.cli import authoring, check, report
 
     p = argparse.ArgumentParser(
         prog="hazard-rules", description="Check safety records against declarative rule packs."
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"hazard-rules {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check.register(sub)
+    report.register(sub)
     authoring.register(sub)
     return p
 

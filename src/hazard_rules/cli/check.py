@@ -17,7 +17,7 @@ from hazard_rules.cli.common import (
     report_rejections,
 )
 
-__all__ = ["register"]
+__all__ = ["max_rejected_arg", "reading_options", "register"]
 
 
 def _within(text: str) -> timedelta:
@@ -28,7 +28,7 @@ def _within(text: str) -> timedelta:
     return timedelta(days=n * {"d": 1, "w": 7, "m": 30}[unit])
 
 
-def _reading_options(sp: argparse.ArgumentParser) -> None:
+def reading_options(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--encoding", help="text encoding of CSV/JSONL files (default: detected)")
     sp.add_argument(
         "--map",
@@ -43,7 +43,7 @@ def _reading_options(sp: argparse.ArgumentParser) -> None:
     )
 
 
-def _max_rejected(args: argparse.Namespace) -> Any:
+def max_rejected_arg(args: argparse.Namespace) -> Any:
     from hazard_rules.api import DEFAULT_MAX_REJECTED
 
     value = args.max_rejected
@@ -69,7 +69,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
             encoding=args.encoding,
             column_map=args.map,
             strict=args.strict,
-            max_rejected=_max_rejected(args),
+            max_rejected=max_rejected_arg(args),
             backend=args.backend,
             jobs=args.jobs,
             waivers=args.waivers,
@@ -98,7 +98,7 @@ def cmd_due(args: argparse.Namespace, out: TextIO) -> int:
     packs = packs_of(args.pack)
     as_of = as_of_arg(args.as_of)
     facts = load_facts(packs, args.export, encoding=args.encoding, column_map=args.map)
-    check_rejected(facts, _max_rejected(args))
+    check_rejected(facts, max_rejected_arg(args))
     items = upcoming(packs, facts, as_of, as_of + args.within)
     with open_output(args.output, out) as stream:
         stream.write(format_upcoming(items, as_of, args.format))
@@ -149,7 +149,7 @@ def register(sub: Any) -> None:
         metavar="WAIVERS.yaml",
         help="approved exceptions: matching findings are reported as waived (docs/assessment.md)",
     )
-    _reading_options(c)
+    reading_options(c)
     c.add_argument(
         "--lang", choices=("zh", "en"), default="zh", help="message language in the table"
     )
@@ -173,7 +173,7 @@ def register(sub: Any) -> None:
     d.add_argument("--as-of")
     d.add_argument("--format", choices=("table", "json", "csv"), default="table")
     d.add_argument("--output", "-o", metavar="FILE")
-    _reading_options(d)
+    reading_options(d)
     d.set_defaults(func=cmd_due)
 
     i = sub.add_parser(
