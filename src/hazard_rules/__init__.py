@@ -38,7 +38,7 @@ from hazard_rules.results import (
     Violation,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "ArgumentTypeError",
