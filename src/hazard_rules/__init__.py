@@ -14,6 +14,7 @@ from hazard_rules.errors import (
     ArgumentValueError,
     BackendError,
     BackendUnavailableError,
+    ConfigError,
     Diagnostic,
     DocumentError,
     HazardRulesError,
@@ -37,6 +38,7 @@ from hazard_rules.results import (
     Result,
     Violation,
 )
+from hazard_rules.schema import record_json_schema
 
 __version__ = "0.2.0"
 
@@ -48,6 +50,7 @@ __all__ = [
     "Candidate",
     "Classification",
     "ColumnMap",
+    "ConfigError",
     "Counts",
     "Diagnostic",
     "DocumentError",
@@ -76,4 +79,5 @@ __all__ = [
     "load_packs",
     "load_waivers",
     "parse_period",
+    "record_json_schema",
 ]
