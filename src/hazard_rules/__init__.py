@@ -25,6 +25,7 @@ from hazard_rules.errors import (
     TooManyRejectedError,
     WaiverError,
 )
+from hazard_rules.example import example_export
 from hazard_rules.io.inspect import Inspection, inspect_export
 from hazard_rules.io.maps import ColumnMap, load_column_map
 from hazard_rules.packs import PackInfo, PackSet, bundled_packs, load_packs
@@ -73,6 +74,7 @@ __all__ = [
     "__version__",
     "bundled_packs",
     "evaluate",
+    "example_export",
     "inspect_export",
     "load_column_map",
     "load_facts",
