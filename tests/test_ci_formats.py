@@ -13,7 +13,18 @@ import pytest
 from conftest import REPO
 from hazard_rules.cli import main
 
-CHECK = ["check", "examples/export", "--as-of", "2026-01-15"]
+CHECK = [
+    "check",
+    "examples/export",
+    "--as-of",
+    "2026-01-15",
+    "--pack",
+    "baoshan-2024",
+    "--pack",
+    "gm-2023",
+    "--pack",
+    "chem-2017",
+]
 
 
 def run(
@@ -113,7 +124,7 @@ def test_lint_sarif_validates(
 def test_check_junit_parses(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out = run(monkeypatch, capsys, *CHECK, "--pack", "baoshan-2024", "--format", "junit")
+    code, out = run(monkeypatch, capsys, *CHECK[:4], "--pack", "baoshan-2024", "--format", "junit")
     assert code == 1
     root = ET.fromstring(out.encode("utf-8"))
     assert root.tag == "testsuites"
@@ -142,7 +153,15 @@ def test_check_github_annotations(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out = run(
-        monkeypatch, capsys, *CHECK, "--pack", "baoshan-2024", "--format", "github", "--lang", "en"
+        monkeypatch,
+        capsys,
+        *CHECK[:4],
+        "--pack",
+        "baoshan-2024",
+        "--format",
+        "github",
+        "--lang",
+        "en",
     )
     assert code == 1
     lines = out.splitlines()

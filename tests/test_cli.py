@@ -138,7 +138,7 @@ def test_check_prints_a_table_and_exits_1():
     ):
         cells = line.split()
         assert cells[:2] == [subject, rule]
-        assert status in [c.rstrip("?") for c in cells]  # "missing?": doubtful
+        assert status in [c.lstrip("⚠") for c in cells]  # "⚠missing": doubtful
         for value in (period, due, record):
             if value:
                 assert value in cells

@@ -117,15 +117,11 @@ def test_values_flags_and_sources(project: Path, capsys: pytest.CaptureFixture[s
     assert doc["file"].endswith("hazard-rules.toml")
     assert values["packs"]["value"] == ["baoshan-2024"]
     assert values["packs"]["source"].endswith("hazard-rules.toml:1")
-    assert values["as_of"] == {
-        "value": "2026-01-15",
-        "source": values["as_of"]["source"],
-        "reserved": False,
-    }
+    assert values["as_of"]["value"] == "2026-01-15"
     assert values["as_of"]["source"].endswith("hazard-rules.toml:2")
     assert values["lang"]["value"] == "zh" and values["lang"]["source"] == "--lang"
-    assert values["format"] == {"value": "table", "source": "default", "reserved": False}
-    assert values["waivers"]["reserved"] is True
+    assert values["format"] == {"value": "table", "source": "default"}
+    assert values["waivers"] == {"value": None, "source": "default"}
     # the file's values govern check: two task-list findings, exit 0 by exit_zero
     code, out, _ = run(capsys, "check", EXPORT, "--format", "json")
     assert code == 0
@@ -138,11 +134,7 @@ def test_values_flags_and_sources(project: Path, capsys: pytest.CaptureFixture[s
     assert {v["rule"] for v in json.loads(out)["violations"]} == {"baoshan-2024.work-plan"}
     # --no-config: defaults (every bundled pack, today, exit 1)
     code, out, _ = run(capsys, "config", "--no-config", "--json")
-    assert json.loads(out)["values"]["lang"] == {
-        "value": "zh",
-        "source": "default",
-        "reserved": False,
-    }
+    assert json.loads(out)["values"]["lang"] == {"value": "zh", "source": "default"}
 
 
 def test_paths_in_the_file_are_relative_to_it(
@@ -157,3 +149,23 @@ def test_paths_in_the_file_are_relative_to_it(
     assert "ACME-HSE-07 第9条" in out
     code, out, _ = run(capsys, "lint")
     assert code == 0 and "acme-hotwork" in out
+
+
+def test_waivers_from_the_file_reach_check(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "waivers.yaml").write_text(
+        "waivers:\n"
+        "  - {id: W1, rule: baoshan-2024.task-list-format, subject: E03, reason: 已补全,"
+        " approved_by: 安全部, approved_on: 2025-01-01}\n",
+        "utf-8",
+    )
+    (project / "hazard-rules.toml").write_text(
+        'packs = ["baoshan-2024"]\nas_of = "2026-01-15"\nwaivers = "waivers.yaml"\n'
+        'select = ["baoshan-2024.task-list-format"]\n',
+        "utf-8",
+    )
+    code, out, err = run(capsys, "check", EXPORT, "--format", "json")
+    statuses = {v["subject"]["id"]: v["status"] for v in json.loads(out)["violations"]}
+    assert statuses == {"E03": "waived", "E06": "failed"}, err
+    assert code == 1  # E06 is not waived

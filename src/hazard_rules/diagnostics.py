@@ -35,6 +35,7 @@ STAGES = {
     "case": "case files, `*.cases.yaml` (`testing/cases.py`)",
     "map": "column maps, `--map` (`io/maps.py`)",
     "waiver": "waiver files, `--waivers` (`assess/waivers.py`)",
+    "config": "configuration files, `hazard-rules.toml` or `[tool.hazard-rules]` (`cli/config.py`)",
     "lint": "authoring checks of `hazard-rules lint` (`testing/lint.py`; most with `--strict`)",
 }
 
@@ -171,6 +172,18 @@ _ROWS = (
          "cases: [{name: x, as_of: 2024-01-01, facts: [], expect: []}]"),
     Code("duplicate_case", "case", "Two cases of one file share a name.",
          "two cases named: 正常"),
+    Code("unknown_rule", "case", "An expectation, classification or candidate names a rule no loaded pack has.",
+         "expect: [{rule: t.nope, status: failed}]"),
+    Code("rule_out_of_scope", "case",
+         "A case beside a rule file expects a finding of another file's rule, which it never "
+         "judges (`scope: pack` at the top of the case file judges every rule).",
+         "x.cases.yaml: expect: [{rule: t.rule-of-y, status: failed}]"),
+    Code("invalid_status", "case", "An expectation's `status` is not a status findings have.",
+         "expect: [{rule: t.r, status: fail}]"),
+    Code("invalid_severity", "case", "An expectation's `severity` is not critical, high, medium or low.",
+         "expect: [{rule: t.r, status: failed, severity: severe}]"),
+    Code("invalid_kind", "case", "An expectation's `kind` is not a rule kind.",
+         "expect: [{rule: t.r, status: failed, kind: criteria}]"),
     # -- lint -----------------------------------------------------------------------------------
     Code("unbounded_recurring", "lint",
          "A recurring rule has neither `window.from` nor `effective.from`, so no period is ever "
@@ -207,6 +220,14 @@ _ROWS = (
          "- {id: W1, rule: t.r, subject: E1}   # no reason, approved_by, approved_on"),
     Code("duplicate_waiver", "waiver", "Two waivers have the same id.",
          "two waivers with id: W1"),
+    # -- config ---------------------------------------------------------------------------------
+    Code("invalid_toml", "config", "The configuration file is not valid TOML.",
+         'lang = "en'),
+    Code("unreadable_config", "config",
+         "The configuration file cannot be read (missing, not UTF-8) — also a `--config` that names no file.",
+         "--config no-such.toml"),
+    Code("invalid_config", "config", "`tool.hazard-rules` in pyproject.toml is not a table.",
+         "[tool]\nhazard-rules = 1"),
 )  # fmt: skip
 
 CODES: dict[str, Code] = {c.code: c for c in _ROWS}

@@ -372,10 +372,6 @@ def _config_for(args: argparse.Namespace) -> Config:
     return load_config(found) if found else Config(None, {})
 
 
-def _waivers_supported(args: argparse.Namespace) -> bool:
-    return hasattr(args, "waivers")
-
-
 def _given(value: Any) -> bool:
     return value is not None and value != []
 
@@ -392,7 +388,7 @@ def apply_config(args: argparse.Namespace) -> dict[str, Setting]:
             continue
         dest = "packs" if key.name == "packs" and command in ("lint", "test") else key.dest
         if command != "config" and not hasattr(args, dest):
-            continue  # e.g. waivers before check has --waivers: validated, not passed on
+            continue  # an option this command does not have
         flag_value = getattr(args, dest, None)
         if _given(flag_value):
             settings[key.name] = Setting(flag_value, key.flag)
@@ -427,13 +423,11 @@ def cmd_config(args: argparse.Namespace, out: TextIO) -> int:
 
     settings: dict[str, Setting] = args.settings
     path: Path | None = args.config_path
-    reserved = {"waivers"} if not _check_has_waivers() else set()
     if args.json:
         doc = {
             "file": display_path(path) if path else None,
             "values": {
-                name: {"value": s.value, "source": s.source, "reserved": name in reserved}
-                for name, s in settings.items()
+                name: {"value": s.value, "source": s.source} for name, s in settings.items()
             },
         }
         out.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
@@ -445,22 +439,9 @@ def cmd_config(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"configuration file: {table}{display_path(path)}\n\n")
     rows = []
     for name, s in settings.items():
-        note = "reserved: check has no --waivers yet" if name in reserved else ""
-        rows.append([name, _show(s.value), s.source, note])
-    out.write(render_table(["key", "value", "source", ""], rows) + "\n")
+        rows.append([name, _show(s.value), s.source])
+    out.write(render_table(["key", "value", "source"], rows) + "\n")
     return 0
-
-
-def _check_has_waivers() -> bool:
-    from hazard_rules.cli import build_parser
-
-    parser = build_parser()
-    for action in parser._subparsers._group_actions if parser._subparsers else ():
-        choices = getattr(action, "choices", None) or {}
-        check = choices.get("check")
-        if check is not None:
-            return any("--waivers" in a.option_strings for a in check._actions)
-    return False
 
 
 def register(sub: Any) -> None:

@@ -61,10 +61,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "rejected": ("拒收记录", "Rejected records"),
     "note": ("注意", "note"),
     "doubtful": (
-        "标 ? 的结论存疑：被拒收的记录可能是其证据（JSON 输出的 doubtful_because 列出来源）。",
-        "? marks a doubtful finding: rejected records could have been its evidence "
+        "⚠ 存疑：被拒收的记录可能是该结论的证据（JSON 输出的 doubtful_because 列出来源）。",
+        "⚠ doubtful: rejected records could have been the finding's evidence "
         "(doubtful_because in JSON output lists them).",
     ),
+    "doubtful_count": ("；存疑 {n} 项", "; {n} doubtful"),
     "nothing_due": (
         "截至 {as_of}：窗口内没有到期事项。",
         "as of {as_of}: nothing falls due in the window.",

@@ -265,8 +265,7 @@ MIN_MESSAGE = 40  # the wide layout is used when the message column keeps this m
 
 
 def _status(v: Violation, lang: str) -> str:
-    mark = "?" if v.doubtful else ""
-    return status_name(v.status, lang) + mark
+    return ("⚠" if v.doubtful else "") + status_name(v.status, lang)
 
 
 def _record(v: Violation) -> str:
@@ -376,6 +375,9 @@ def format_table(
             parts.append(
                 table if table is not None else _findings_compact(vs, lang, width or 80, color)
             )
+            if any(v.doubtful for v in vs):
+                legend = text("doubtful", lang)
+                parts.extend(wrap(legend, width) if width else [legend])
         else:
             parts.append(text("no_violations", lang))
         parts.extend(_sections(result, lang, width, color))
@@ -468,6 +470,8 @@ def _summary(result: Result, lang: str) -> str:
     statuses = sep.join(f"{status_name(k, lang)} {n}" for k, n in c.by_status.items()) or text(
         "none", lang
     )
+    if c.doubtful:
+        statuses += text("doubtful_count", lang, n=c.doubtful)
     return text(
         "summary",
         lang,

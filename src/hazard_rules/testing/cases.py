@@ -338,19 +338,23 @@ def _check_values(
 ) -> None:
     from hazard_rules.results import STATUSES
 
-    allowed = {"status": STATUSES, "severity": _SEVERITIES, "kind": _KINDS}
+    allowed = (("status", STATUSES), ("severity", _SEVERITIES), ("kind", _KINDS))
     for j, e in enumerate(items or ()):
-        for key, choices in allowed.items():
+        for key, choices in allowed:
             value = e.get(key)
-            if value is not None and value not in choices:
-                cl.diags.append(
-                    Diagnostic(
-                        cl.smap.span((*where, j, key)),
-                        f"invalid_{key}",
-                        f"{key} {value!r} is not one of {', '.join(choices)}"
-                        f"{did_you_mean(str(value), choices)}",
-                    )
-                )
+            if value is None or value in choices:
+                continue
+            span = cl.smap.span((*where, j, key))
+            text = (
+                f"{key} {value!r} is not one of {', '.join(choices)}"
+                f"{did_you_mean(str(value), choices)}"
+            )
+            if key == "status":
+                cl.diags.append(Diagnostic(span, "invalid_status", text))
+            elif key == "severity":
+                cl.diags.append(Diagnostic(span, "invalid_severity", text))
+            else:
+                cl.diags.append(Diagnostic(span, "invalid_kind", text))
 
 
 def load_cases(file: Path, packs: PackSet, pack_id: str) -> list[Case]:
