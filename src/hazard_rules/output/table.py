@@ -377,7 +377,7 @@ def format_table(
             )
             if any(v.doubtful for v in vs):
                 legend = text("doubtful", lang)
-                parts.extend(wrap(legend, width) if width else [legend])
+                parts.extend(["", *(wrap(legend, width) if width else [legend])])
         else:
             parts.append(text("no_violations", lang))
         parts.extend(_sections(result, lang, width, color))
