@@ -1,29 +1,39 @@
 # `make demo` and `make test` are the two commands a newcomer needs (see README.md).
+# Nothing here names a machine path: the virtual environment is made by whichever `python3`
+# is first on PATH (or `make PY=/path/to/python`), and a .venv copied from elsewhere, whose
+# interpreter no longer runs, is made anew.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN := $(BIN)/python -m hazard_rules
 
-.PHONY: demo test lint typecheck unit bench docs clean
+.PHONY: demo test hygiene lint typecheck unit bench docs clean venv
 
-$(BIN)/python:
-	$(PY) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+venv:
+	@if ! $(BIN)/python -c "" >/dev/null 2>&1; then \
+		rm -rf $(VENV); \
+		$(PY) -m venv $(VENV) && $(BIN)/python -m pip install --quiet --upgrade pip; \
+	fi
 
-$(STAMP): $(BIN)/python pyproject.toml
+$(STAMP): pyproject.toml | venv
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)
 	@echo "== hazard-rules check examples/export (as of 2026-01-15) =="
-	@$(BIN)/hazard-rules check examples/export --pack baoshan-2024 --pack gm-2023 --pack chem-2017 --pack mem-16 \
+	@$(RUN) check examples/export --pack baoshan-2024 --pack gm-2023 --pack chem-2017 --pack mem-16 \
 		--as-of 2026-01-15 --show-unmapped; rc=$$?; \
 		if [ $$rc -gt 1 ]; then exit $$rc; fi; \
 		echo "(exit code $$rc: 1 means violations were found, as intended in this example)"
 
+# a generated or environment file tracked by git fails the build (tools/check_tracked.py)
+hygiene:
+	@$(PY) tools/check_tracked.py
+
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src/hazard_rules
@@ -31,7 +41,7 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-test: lint typecheck unit
+test: hygiene lint typecheck unit
 
 docs: $(STAMP)
 	$(BIN)/python -c "from hazard_rules.diagnostics import render_markdown as r; print(r(), end='')" > docs/diagnostics.md

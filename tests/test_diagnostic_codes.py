@@ -170,6 +170,35 @@ SCENARIOS: dict[str, dict[str, str | bytes]] = {
         "t/x.rule.yaml": HEAD + "when: {level: major}\n",
         "t/x.cases.yaml": f"cases: [{CASE % 'a'}, {CASE % 'a'}]\n",
     },
+    "unknown_rule": {
+        "t/x.rule.yaml": HEAD + "when: {level: major}\n",
+        "t/x.cases.yaml": "cases: [{name: a, as_of: 2025-01-01, facts: {}, "
+        "expect: [{rule: t.nope, status: failed}]}]\n",
+    },
+    "rule_out_of_scope": {
+        "t/x.rule.yaml": HEAD + "when: {level: major}\n",
+        "t/y.rule.yaml": HEAD.replace("id: t.r", "id: t.y") + "when: {level: general}\n",
+        "t/x.cases.yaml": "cases: [{name: a, as_of: 2025-01-01, facts: {}, "
+        "expect: [{rule: t.y, status: misclassified}]}]\n",
+    },
+    "invalid_status": {
+        "t/x.rule.yaml": HEAD + "when: {level: major}\n",
+        "t/x.cases.yaml": "cases: [{name: a, as_of: 2025-01-01, facts: {}, "
+        "expect: [{rule: t.r, status: fail}]}]\n",
+    },
+    "invalid_severity": {
+        "t/x.rule.yaml": HEAD + "when: {level: major}\n",
+        "t/x.cases.yaml": "cases: [{name: a, as_of: 2025-01-01, facts: {}, "
+        "expect: [{rule: t.r, status: failed, severity: severe}]}]\n",
+    },
+    "invalid_kind": {
+        "t/x.rule.yaml": HEAD + "when: {level: major}\n",
+        "t/x.cases.yaml": "cases: [{name: a, as_of: 2025-01-01, facts: {}, "
+        "expect: [{rule: t.r, status: failed, kind: criteria}]}]\n",
+    },
+    "invalid_toml": {"hazard-rules.toml": 'lang = "en\n'},
+    "unreadable_config": {"hazard-rules.toml": b"lang = '\xff'\n"},
+    "invalid_config": {"pyproject.toml": "[tool]\nhazard-rules = 1\n"},
     "unbounded_recurring": {"t/x.rule.yaml": RECURRING},
     "rule_without_cases": {"t/x.rule.yaml": HEAD + "when: {level: major}\n"},
     "rule_never_fires": {
@@ -214,6 +243,8 @@ def _lint(root: Path, files: dict[str, str | bytes]) -> list[Diagnostic]:
     document instead (against the core schema)."""
     if "map.yaml" in files or "waivers.yaml" in files:
         return _document(root, files)
+    if "hazard-rules.toml" in files or "pyproject.toml" in files:
+        return _config(root, files)
     files = {"t/pack.yaml": PACK, **files}
     for name, content in files.items():
         path = root / name
@@ -239,6 +270,23 @@ def _document(root: Path, files: dict[str, str | bytes]) -> list[Diagnostic]:
         else:
             load_waivers(path)
     except DocumentError as exc:
+        return exc.diagnostics
+    return []
+
+
+def _config(root: Path, files: dict[str, str | bytes]) -> list[Diagnostic]:
+    from hazard_rules.cli.config import load_config
+    from hazard_rules.errors import ConfigError
+
+    ((name, content),) = files.items()
+    path = root / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    try:
+        load_config(path)
+    except ConfigError as exc:
         return exc.diagnostics
     return []
 

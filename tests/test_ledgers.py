@@ -237,8 +237,8 @@ def test_doubtful_in_every_format(tmp_path: Path, capsys: pytest.CaptureFixture[
     base = ["check", str(folder), "--pack", "baoshan-2024", "--as-of", "2025-01-15"]
     assert main([*base, "--max-rejected", "100%"]) == 1
     table = capsys.readouterr()
-    assert "⚠存疑 缺失 missing" in table.out
-    assert "; 10 doubtful)" in table.out
+    assert "⚠缺失" in table.out and "⚠ 存疑" in table.out
+    assert "；存疑 10 项）" in table.out
     assert main([*base, "--max-rejected", "100%", "--format", "csv"]) == 1
     csv_out = capsys.readouterr()
     header = csv_out.out.splitlines()[0]

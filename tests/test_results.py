@@ -344,7 +344,7 @@ def test_check_explain_on_the_command_line(
     for entries in explained.values():
         leaves = [e for e in entries if "value" in e]
         assert leaves and all({"at", "condition", "value", "held"} <= set(e) for e in leaves)
-    assert main(argv) == 1
+    assert main([*argv, "--lang", "en"]) == 1
     out = capsys.readouterr().out
     assert "✗ require.all[1]: responsible_unit exists true  (value: None)" in out
     assert "✓ require.all[0]: content exists true  (value: 深基坑及高支模工程专项检查)" in out

@@ -103,7 +103,7 @@ def test_the_command_reports_waived_and_exits_by_what_is_left(tmp_path: Path, ca
          "--waivers", str(_write(tmp_path, body))]
     )  # fmt: skip
     out = capsys.readouterr().out
-    assert "已豁免 waived" in out
+    assert "已豁免" in out
     assert code == 0  # every finding is waived
 
 

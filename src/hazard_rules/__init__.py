@@ -14,6 +14,7 @@ from hazard_rules.errors import (
     ArgumentValueError,
     BackendError,
     BackendUnavailableError,
+    ConfigError,
     Diagnostic,
     DocumentError,
     HazardRulesError,
@@ -24,6 +25,7 @@ from hazard_rules.errors import (
     TooManyRejectedError,
     WaiverError,
 )
+from hazard_rules.example import example_export
 from hazard_rules.io.inspect import Inspection, inspect_export
 from hazard_rules.io.maps import ColumnMap, load_column_map
 from hazard_rules.packs import PackInfo, PackSet, bundled_packs, load_packs
@@ -37,8 +39,9 @@ from hazard_rules.results import (
     Result,
     Violation,
 )
+from hazard_rules.schema import record_json_schema
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "ArgumentTypeError",
@@ -48,6 +51,7 @@ __all__ = [
     "Candidate",
     "Classification",
     "ColumnMap",
+    "ConfigError",
     "Counts",
     "Diagnostic",
     "DocumentError",
@@ -70,10 +74,12 @@ __all__ = [
     "__version__",
     "bundled_packs",
     "evaluate",
+    "example_export",
     "inspect_export",
     "load_column_map",
     "load_facts",
     "load_packs",
     "load_waivers",
     "parse_period",
+    "record_json_schema",
 ]

@@ -36,6 +36,7 @@ STAGES = {
     "map": "column maps, `--map` (`io/maps.py`)",
     "waiver": "waiver files, `--waivers` (`assess/waivers.py`)",
     "assessment": "a pack's `assessment:` section (`assess/config.py`)",
+    "config": "configuration files, `hazard-rules.toml` or `[tool.hazard-rules]` (`cli/config.py`)",
     "lint": "authoring checks of `hazard-rules lint` (`testing/lint.py`; most with `--strict`)",
 }
 
@@ -172,6 +173,20 @@ _ROWS = (
          "cases: [{name: x, as_of: 2024-01-01, facts: [], expect: []}]"),
     Code("duplicate_case", "case", "Two cases of one file share a name.",
          "two cases named: 正常"),
+    Code("unknown_rule", "case",
+         "An expectation, classification or candidate names a rule no loaded pack has (also: a "
+         "veto of a pack's `assessment` whose rules match no loaded rule).",
+         "expect: [{rule: t.nope, status: failed}]"),
+    Code("rule_out_of_scope", "case",
+         "A case beside a rule file expects a finding of another file's rule, which it never "
+         "judges (`scope: pack` at the top of the case file judges every rule).",
+         "x.cases.yaml: expect: [{rule: t.rule-of-y, status: failed}]"),
+    Code("invalid_status", "case", "An expectation's `status` is not a status findings have.",
+         "expect: [{rule: t.r, status: fail}]"),
+    Code("invalid_severity", "case", "An expectation's `severity` is not critical, high, medium or low.",
+         "expect: [{rule: t.r, status: failed, severity: severe}]"),
+    Code("invalid_kind", "case", "An expectation's `kind` is not a rule kind.",
+         "expect: [{rule: t.r, status: failed, kind: criteria}]"),
     # -- lint -----------------------------------------------------------------------------------
     Code("unbounded_recurring", "lint",
          "A recurring rule has neither `window.from` nor `effective.from`, so no period is ever "
@@ -214,8 +229,14 @@ _ROWS = (
          "is not a number ≥ 0, a veto status that is not a status, a `where` on rules of "
          "different record types or on time-based rules.",
          "assessment: {period: decade}"),
-    Code("unknown_rule", "assessment", "A veto names rules no loaded rule matches.",
-         "veto: [{name: x, rules: [baoshan-2024.nope], statuses: [missing]}]"),
+    # -- config ---------------------------------------------------------------------------------
+    Code("invalid_toml", "config", "The configuration file is not valid TOML.",
+         'lang = "en'),
+    Code("unreadable_config", "config",
+         "The configuration file cannot be read (missing, not UTF-8) — also a `--config` that names no file.",
+         "--config no-such.toml"),
+    Code("invalid_config", "config", "`tool.hazard-rules` in pyproject.toml is not a table.",
+         "[tool]\nhazard-rules = 1"),
 )  # fmt: skip
 
 CODES: dict[str, Code] = {c.code: c for c in _ROWS}

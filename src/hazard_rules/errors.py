@@ -13,6 +13,7 @@
      │    │    └── WaiverError       … a waiver file
      │    ├── StrictRejectionError   records were rejected and strict mode was asked for
      │    └── TooManyRejectedError   more rows of a file were rejected than max_rejected allows
+     ├── ConfigError                 a configuration file could not be used; carries its Diagnostics
      ├── BackendUnavailableError     an optional backend (durable-rules) is not installed
      └── BackendError                a backend failed or cannot express a rule
 
@@ -34,6 +35,7 @@ __all__ = [
     "ArgumentValueError",
     "BackendError",
     "BackendUnavailableError",
+    "ConfigError",
     "Diagnostic",
     "DocumentError",
     "HazardRulesError",
@@ -125,6 +127,15 @@ class TooManyRejectedError(InputError):
     def __init__(self, message: str, result: object = None) -> None:
         self.result = result
         super().__init__(message)
+
+
+class ConfigError(HazardRulesError):
+    """A configuration file (``hazard-rules.toml``, ``[tool.hazard-rules]`` in
+    ``pyproject.toml``) could not be used; ``diagnostics`` lists every problem, located."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics: list[Diagnostic] = sorted(set(diagnostics))[:MAX_DIAGNOSTICS]
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
 
 
 class BackendUnavailableError(HazardRulesError):

@@ -40,6 +40,16 @@ _PACK_KEYS = {
     "assessment",
 }
 _PACK_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+# pack.yaml problems after which the schema and rules cannot be read meaningfully
+_FATAL = {
+    "unknown_pack",
+    "invalid_pack",
+    "duplicate_pack",
+    "extends_cycle",
+    "yaml_syntax",
+    "unreadable_file",
+    "duplicate_key",
+}
 
 
 @dataclass(frozen=True)
@@ -300,7 +310,13 @@ def load_packs(*refs: str | os.PathLike[str]) -> PackSet:
     loader = _Loader()
     for ref in refs:
         loader.load(ref, None, (), SourceSpan(str(ref)))
-    if loader.diags:
+    # Problems that leave nothing to build on stop here; the others (a missing `cite`, an
+    # unknown key in pack.yaml, a bad time zone) are reported together with every problem
+    # of the schema and the rule files, so that one lint run shows them all.
+    if any(d.code in _FATAL for d in loader.diags) or not loader.order:
+        for info in loader.infos.values():  # the rule files' own YAML errors join them
+            for file in info.rule_files:
+                loader.read(file)
         raise PackError(loader.diags)
     infos = [loader.infos[p] for p in loader.order]
     zones = {i.timezone for i in infos}
@@ -331,11 +347,6 @@ def load_packs(*refs: str | os.PathLike[str]) -> PackSet:
                 f"subject type {subject!r} is not in the schema",
             )
         )
-    if loader.diags:
-        for info in infos:  # the rule files' own YAML errors join the schema's
-            for file in info.rule_files:
-                loader.read(file)
-        raise PackError(loader.diags)
     rules: list[Rule] = []
     seen: dict[str, SourceSpan] = {}
     for info in infos:

@@ -25,6 +25,7 @@ __all__ = [
     "build_schema",
     "did_you_mean",
     "json_schema",
+    "record_json_schema",
     "value_key",
 ]
 
@@ -452,6 +453,19 @@ def build_schema(
         builder.add_document(data, smap)
     schema = builder.finish(timezone)
     return schema, builder.diags
+
+
+def record_json_schema(packs: Any) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of the records the packs read — what a system in
+    another language produces for ``evaluate`` or an export — from a
+    :class:`~hazard_rules.packs.PackSet` or its :class:`Schema`. The same document as
+    ``hazard-rules schema --json-schema``."""
+    schema = packs if isinstance(packs, Schema) else packs.schema
+    if not isinstance(schema, Schema):
+        raise TypeError(
+            f"record_json_schema takes a PackSet or a Schema, not {type(packs).__name__}"
+        )
+    return json_schema(schema)
 
 
 def json_schema(schema: Schema) -> dict[str, Any]:

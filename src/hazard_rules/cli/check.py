@@ -11,13 +11,19 @@ from typing import Any, TextIO
 from hazard_rules.cli.common import (
     Progress,
     as_of_arg,
+    exit_code,
     open_output,
     pack_option,
     packs_of,
+    reading_options,
     report_rejections,
+    run_options,
+    select_rules,
+    selection_options,
 )
+from hazard_rules.cli.config import config_options
 
-__all__ = ["max_rejected_arg", "reading_options", "register"]
+__all__ = ["max_rejected_arg", "register"]
 
 
 def _within(text: str) -> timedelta:
@@ -26,21 +32,6 @@ def _within(text: str) -> timedelta:
         raise argparse.ArgumentTypeError(f"--within {text!r}: use e.g. 30d, 6w or 2m")
     n, unit = int(m.group(1)), m.group(2) or "d"
     return timedelta(days=n * {"d": 1, "w": 7, "m": 30}[unit])
-
-
-def reading_options(sp: argparse.ArgumentParser) -> None:
-    sp.add_argument("--encoding", help="text encoding of CSV/JSONL files (default: detected)")
-    sp.add_argument(
-        "--map",
-        metavar="MAP.yaml",
-        help="column map: how a ledger's headers and values become fields (docs/input-formats.md)",
-    )
-    sp.add_argument(
-        "--max-rejected",
-        metavar="N|P%",
-        default=None,
-        help="stop (exit 2) when more rows of a file are rejected (default 10%%; 100%% never stops)",
-    )
 
 
 def max_rejected_arg(args: argparse.Namespace) -> Any:
@@ -54,9 +45,12 @@ def max_rejected_arg(args: argparse.Namespace) -> Any:
 
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     from hazard_rules.api import evaluate_findings
-    from hazard_rules.output.writers import format_result, write_findings
+    from hazard_rules.output import report
+    from hazard_rules.output.table import color_enabled, terminal_width
 
-    packs = packs_of(args.pack)
+    packs = select_rules(packs_of(args.pack), args.select, args.ignore)
+    if args.statistics and args.format not in ("table", "json"):
+        raise argparse.ArgumentTypeError("--statistics prints a table or, with --format json, JSON")
     progress = Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
     as_of = as_of_arg(args.as_of)
     try:
@@ -78,30 +72,56 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         if progress is not None:
             progress.done()
+    context = report.Context(
+        packs=packs,
+        export=args.export,
+        lang=args.lang,
+        encoding=args.encoding,
+        column_map=args.map,
+        quiet=args.quiet,
+        color=color_enabled(out if not args.output else None),
+        width=terminal_width(out if not args.output else None),
+    )
     with open_output(args.output, out) as stream:
-        if args.format in ("jsonl", "csv"):
-            # streamed one violation at a time, never all held as models
-            write_findings(findings, args.format, stream)
+        if args.statistics:
+            stream.write(report.statistics(result, findings, args.format, context))
         else:
-            full = result.model_copy(update={"violations": [f.violation() for f in findings]})
-            stream.write(format_result(full, args.format, args.lang))
-    if args.format != "table" or args.output:
+            report.write(result, findings, args.format, stream, context)
+    if (args.format != "table" or args.output) and not args.quiet:
         report_rejections(result)
-    return 1 if any(f.waiver is None for f in findings) else 0
+    # a waived finding is reported, never a failure (SPEC §4)
+    severities = [f.meta.severity for f in findings if f.waiver is None]
+    return exit_code(severities, args.exit_zero, args.fail_on)
 
 
 def cmd_due(args: argparse.Namespace, out: TextIO) -> int:
     from hazard_rules.api import check_rejected, load_facts
-    from hazard_rules.engine.calendar import format_upcoming, upcoming
+    from hazard_rules.engine.calendar import upcoming
+    from hazard_rules.output import due
+    from hazard_rules.output.table import color_enabled, terminal_width
     from hazard_rules.results import Counts, Result
 
-    packs = packs_of(args.pack)
+    packs = select_rules(packs_of(args.pack), args.select, args.ignore)
     as_of = as_of_arg(args.as_of)
+    if args.format == "ics":
+        due.require_icalendar()  # before the export is read: a missing extra is a usage error
     facts = load_facts(packs, args.export, encoding=args.encoding, column_map=args.map)
     check_rejected(facts, max_rejected_arg(args))
     items = upcoming(packs, facts, as_of, as_of + args.within)
+    to_terminal = out if not args.output else None
     with open_output(args.output, out) as stream:
-        stream.write(format_upcoming(items, as_of, args.format))
+        stream.write(
+            due.format_due(
+                items,
+                packs,
+                as_of,
+                args.format,
+                lang=args.lang,
+                width=terminal_width(to_terminal),
+                color=color_enabled(to_terminal),
+                alarm_days=args.alarm,
+            )
+        )
     summary = Result(
         as_of=as_of,
         rejected=facts.rejected,
@@ -130,20 +150,24 @@ def cmd_inspect(args: argparse.Namespace, out: TextIO) -> int:
 
 def register(sub: Any) -> None:
     """Add the commands of this module to the ``hazard-rules`` parser."""
-    from hazard_rules.output.writers import FORMATS
+    from hazard_rules.output.writers import CHECK_FORMATS
 
     c = sub.add_parser("check", help="evaluate an export against rule packs")
     c.add_argument(
         "export", help='a folder with one file per record type, or one JSONL file with "type"'
     )
     pack_option(c)
-    c.add_argument("--as-of", help="evaluation date (default: today in Asia/Shanghai)")
-    c.add_argument("--format", choices=FORMATS, default="table")
+    c.add_argument("--as-of", help="evaluation date, or today (default: today in Asia/Shanghai)")
+    c.add_argument(
+        "--format",
+        choices=CHECK_FORMATS,
+        help="table (default), json, jsonl, csv; for CI: sarif, junit, github",
+    )
     c.add_argument("--output", "-o", metavar="FILE")
     c.add_argument("--strict", action="store_true", help="any rejected record exits 2")
     c.add_argument("--explain", action="store_true", help="show the conditions behind each finding")
     c.add_argument("--show-unmapped", action="store_true", help="list records no criterion matched")
-    c.add_argument("--backend", choices=("python", "durable"), default="python")
+    c.add_argument("--backend", choices=("python", "durable"))
     c.add_argument(
         "--waivers",
         metavar="WAIVERS.yaml",
@@ -151,18 +175,21 @@ def register(sub: Any) -> None:
     )
     reading_options(c)
     c.add_argument(
-        "--lang", choices=("zh", "en"), default="zh", help="message language in the table"
+        "--lang",
+        choices=("zh", "en"),
+        help="language of the table and of messages in CI formats (default zh)",
     )
-    c.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     c.add_argument(
         "--jobs",
         "-j",
         type=int,
-        default=1,
         metavar="N",
         help="evaluate partitions of the subjects in N processes (same result)",
     )
-    c.set_defaults(func=cmd_check)
+    selection_options(c)
+    run_options(c)
+    config_options(c)
+    c.set_defaults(func=cmd_check, command="check")
 
     d = sub.add_parser("due", help="obligations falling due soon, per subject")
     d.add_argument("export")
@@ -170,11 +197,26 @@ def register(sub: Any) -> None:
     d.add_argument(
         "--within", type=_within, default=timedelta(days=30), help="e.g. 30d (default), 6w, 2m"
     )
-    d.add_argument("--as-of")
-    d.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    d.add_argument("--as-of", help="from this date, or today (default: today in Asia/Shanghai)")
+    d.add_argument(
+        "--format",
+        choices=("table", "json", "csv", "ics"),
+        default="table",
+        help="ics: an iCalendar file, one event per obligation (needs hazard-rules[calendar])",
+    )
+    d.add_argument(
+        "--alarm",
+        type=int,
+        default=3,
+        metavar="DAYS",
+        help="ics: remind this many days before each due date (default 3; 0: no alarm)",
+    )
     d.add_argument("--output", "-o", metavar="FILE")
+    d.add_argument("--lang", choices=("zh", "en"), help="language of the table (default zh)")
     reading_options(d)
-    d.set_defaults(func=cmd_due)
+    selection_options(d)
+    config_options(d)
+    d.set_defaults(func=cmd_due, command="due")
 
     i = sub.add_parser(
         "inspect", help="how an export would be read: sheets, headers, columns, values, dates"
@@ -183,6 +225,6 @@ def register(sub: Any) -> None:
     pack_option(i)
     i.add_argument("--format", choices=("table", "json"), default="table")
     i.add_argument("--output", "-o", metavar="FILE")
-    i.add_argument("--encoding", help="text encoding of CSV/JSONL files (default: detected)")
-    i.add_argument("--map", metavar="MAP.yaml", help="column map to apply")
-    i.set_defaults(func=cmd_inspect)
+    reading_options(i, limit=False)
+    config_options(i)
+    i.set_defaults(func=cmd_inspect, command="inspect")

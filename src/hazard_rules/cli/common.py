@@ -10,25 +10,36 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import TextIO
 
 from hazard_rules.errors import InputError
-from hazard_rules.packs import PackSet, bundled_packs, load_packs
+from hazard_rules.packs import PackSet, bundled_packs, bundled_root, load_packs
 from hazard_rules.results import Result
 
 __all__ = [
+    "SEVERITIES",
     "SHANGHAI",
     "Progress",
+    "add_config_flags",
     "as_of_arg",
+    "exit_code",
+    "local_packs",
     "open_output",
+    "pack_hint",
     "pack_option",
     "packs_of",
+    "reading_options",
     "report_rejections",
+    "run_options",
+    "select_rules",
+    "selection_options",
     "today",
 ]
 
 SHANGHAI = "Asia/Shanghai"
+SEVERITIES = ("critical", "high", "medium", "low")  # highest first
 
 
 def today(zone: str = SHANGHAI) -> date:
@@ -39,8 +50,8 @@ def today(zone: str = SHANGHAI) -> date:
 
 
 def as_of_arg(text: str | None) -> date:
-    """``--as-of``: a date, or today in Asia/Shanghai."""
-    if text is None:
+    """``--as-of``: a date, or today in Asia/Shanghai (``None`` or ``"today"``)."""
+    if text is None or text == "today":
         return today()
     from hazard_rules.api import AS_OF_RANGE
 
@@ -60,6 +71,57 @@ def packs_of(refs: Sequence[str] | None) -> PackSet:
     return load_packs(*(refs or bundled_packs()))
 
 
+_SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "build", "dist", ".tox"}
+
+
+def local_packs(root: Path | None = None, depth: int = 4) -> dict[str, Path]:
+    """Packs found below ``root`` (default: the current folder), ``id → folder``, at most
+    ``depth`` folders down, skipping hidden folders and environments."""
+    import yaml
+
+    base = root or Path(".")
+    found: dict[str, Path] = {}
+
+    def walk(folder: Path, level: int) -> None:
+        pack_yaml = folder / "pack.yaml"
+        if pack_yaml.is_file():
+            try:
+                data = yaml.safe_load(pack_yaml.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                data = None
+            pid = data.get("id") if isinstance(data, dict) else None
+            if isinstance(pid, str):
+                found.setdefault(pid, folder)
+        if level >= depth:
+            return
+        try:
+            children = sorted(p for p in folder.iterdir() if p.is_dir())
+        except OSError:
+            return
+        for child in children:
+            if child.name.startswith(".") or child.name in _SKIP_DIRS:
+                continue
+            walk(child, level + 1)
+
+    walk(base, 0)
+    return found
+
+
+def pack_hint(rule_or_pack: str, command: str) -> str:
+    """`` — a pack in this folder has it: hazard-rules COMMAND … --pack PATH`` when a pack
+    below the current folder has the id (or is the pack of the rule id), else ``""``."""
+    from hazard_rules.source import display_path
+
+    pid = rule_or_pack.split(".", 1)[0]
+    folder = local_packs().get(pid)
+    if folder is None or folder.resolve().is_relative_to(bundled_root().resolve()):
+        return ""
+    shown = display_path(folder)
+    if command == "explain":
+        return f"; a pack in this folder has it: hazard-rules explain {rule_or_pack} --pack {shown}"
+    return f"; a pack in this folder has it: hazard-rules {command} {shown}"
+
+
 def pack_option(sp: argparse.ArgumentParser) -> None:
     """Add ``--pack ID|PATH`` (repeatable)."""
     sp.add_argument(
@@ -68,6 +130,132 @@ def pack_option(sp: argparse.ArgumentParser) -> None:
         metavar="ID|PATH",
         help="rule pack to load (repeatable; default: every bundled pack)",
     )
+
+
+def _comma_list(text: str) -> list[str]:
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
+def selection_options(sp: argparse.ArgumentParser) -> None:
+    """``--select`` and ``--ignore``: rule ids, pack ids and globs, comma-separated or
+    repeated (the way ruff takes rule codes)."""
+    g = sp.add_argument_group("rule selection")
+    g.add_argument(
+        "--select",
+        action="extend",
+        type=_comma_list,
+        metavar="RULE",
+        help="judge only these rules: ids, pack ids or globs, e.g. 'gm-2023.*' (default: all)",
+    )
+    g.add_argument(
+        "--ignore",
+        action="extend",
+        type=_comma_list,
+        metavar="RULE",
+        help="leave these rules out: ids, pack ids or globs (applied after --select)",
+    )
+
+
+def _matches(rule_id: str, pattern: str) -> bool:
+    return fnmatchcase(rule_id, pattern) or rule_id.startswith(pattern.rstrip(".") + ".")
+
+
+def select_rules(
+    packs: PackSet, select: Sequence[str] | None, ignore: Sequence[str] | None
+) -> PackSet:
+    """The packs with only the rules ``select`` names (all when ``None``) less those
+    ``ignore`` names. A pattern is a rule id, a pack id (``gm-2023``: all its rules) or a
+    glob (``gm-2023.1*``). A pattern that names no rule is an error with a suggestion: a
+    misspelt selection must not silently judge nothing."""
+    from hazard_rules.schema import did_you_mean
+
+    if not select and not ignore:
+        return packs
+    ids = [r.meta.id for r in packs.rules]
+    unknown = []
+    for flag, patterns in (("--select", select or ()), ("--ignore", ignore or ())):
+        for pat in patterns:
+            if not any(_matches(i, pat) for i in ids):
+                hint = did_you_mean(pat, [*ids, *(p.id for p in packs.packs)])
+                unknown.append(f"{flag} {pat!r} matches no rule of the loaded packs{hint}")
+    if unknown:
+        raise argparse.ArgumentTypeError("; ".join(unknown))
+    chosen = {
+        i
+        for i in ids
+        if (not select or any(_matches(i, p) for p in select))
+        and not any(_matches(i, p) for p in ignore or ())
+    }
+    return packs.only(chosen)
+
+
+def run_options(sp: argparse.ArgumentParser) -> None:
+    """``--exit-zero``, ``--fail-on``, ``--statistics`` and ``--quiet``."""
+    g = sp.add_argument_group("run control")
+    g.add_argument(
+        "--exit-zero",
+        action="store_true",
+        default=None,
+        help="exit 0 even when violations are found (2 still means unusable input)",
+    )
+    g.add_argument(
+        "--fail-on",
+        choices=SEVERITIES,
+        metavar="SEVERITY",
+        help="exit 1 only for findings of this severity or higher "
+        "(critical, high, medium, low; default low: any finding)",
+    )
+    g.add_argument(
+        "--statistics",
+        action="store_true",
+        help="print the number of findings per rule and status instead of the findings",
+    )
+    g.add_argument(
+        "--quiet", "-q", action="store_true", help="the summary only; no progress display"
+    )
+
+
+def exit_code(severities: Sequence[str], exit_zero: bool, fail_on: str | None) -> int:
+    """1 when a finding is at or above ``fail_on`` (default: any finding), else 0;
+    always 0 with ``exit_zero``."""
+    if exit_zero:
+        return 0
+    rank = SEVERITIES.index(fail_on or "low")
+    return 1 if any(SEVERITIES.index(s) <= rank for s in severities) else 0
+
+
+def reading_options(sp: argparse.ArgumentParser, *, limit: bool = True) -> None:
+    """``--encoding``, ``--map`` and (with ``limit``) ``--max-rejected``."""
+    sp.add_argument("--encoding", help="text encoding of CSV/JSONL files (default: detected)")
+    sp.add_argument(
+        "--map",
+        metavar="MAP.yaml",
+        help="column map: how a ledger's headers and values become fields",
+    )
+    if limit:
+        sp.add_argument(
+            "--max-rejected",
+            metavar="N|P%",
+            default=None,
+            help="stop (exit 2) when more rows of a file are rejected "
+            "(default 10%%; 100%% never stops)",
+        )
+
+
+def add_config_flags(sp: argparse.ArgumentParser) -> None:
+    """Every flag the configuration governs (for ``hazard-rules config``)."""
+    from hazard_rules.output.writers import CHECK_FORMATS
+
+    pack_option(sp)
+    sp.add_argument("--as-of", help="evaluation date, or today")
+    reading_options(sp)
+    sp.add_argument("--lang", choices=("zh", "en"))
+    sp.add_argument("--format", choices=CHECK_FORMATS)
+    sp.add_argument("--backend", choices=("python", "durable"))
+    sp.add_argument("--jobs", "-j", type=int, metavar="N")
+    selection_options(sp)
+    sp.add_argument("--exit-zero", action="store_true", default=None)
+    sp.add_argument("--fail-on", choices=SEVERITIES, metavar="SEVERITY")
 
 
 @contextmanager

@@ -61,7 +61,7 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
 
 def register(sub: Any) -> None:
     """Add ``report`` to the ``hazard-rules`` parser."""
-    from hazard_rules.cli.check import reading_options
+    from hazard_rules.cli.common import reading_options
 
     r = sub.add_parser(
         "report", help="督查考核: scorecards, 一票否优, 晾晒 ranking (table, .json, .html, .xlsx)"

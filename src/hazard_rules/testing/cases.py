@@ -257,6 +257,106 @@ class _CaseLoader:
         return tuple(doc) if ok else None
 
 
+_KINDS = ("criterion", "check", "deadline", "recurring", "trend")
+_SEVERITIES = ("critical", "high", "medium", "low")
+
+
+def _check_facts(
+    cl: _CaseLoader, facts: Mapping[Any, Any], packs: PackSet, w: tuple[Any, ...]
+) -> None:
+    """Every type of ``facts`` in the schema, every record a mapping of its fields (by name
+    or label): a misspelt field is an error here, not a case that fails for no clear reason."""
+    types = packs.schema.types
+    for tname, records in facts.items():
+        at = (*w, "facts", tname)
+        tdef = types.get(str(tname))
+        if tdef is None:
+            cl.diags.append(
+                Diagnostic(
+                    cl.smap.key_span(at),
+                    "unknown_type",
+                    f"no record type {tname!r}{did_you_mean(str(tname), types)}",
+                )
+            )
+            continue
+        if not isinstance(records, list):
+            cl.diags.append(
+                Diagnostic(cl.smap.span(at), "invalid_case", f"{tname}: a list of records")
+            )
+            continue
+        names = {*tdef.fields, *(f.label for f in tdef.fields.values() if f.label)}
+        for i, rec in enumerate(records):
+            if not isinstance(rec, dict):
+                cl.diags.append(
+                    Diagnostic(cl.smap.span((*at, i)), "invalid_case", "a record is a mapping")
+                )
+                continue
+            for key in rec:
+                if str(key) not in names:
+                    cl.diags.append(
+                        Diagnostic(
+                            cl.smap.key_span((*at, i, key)),
+                            "unknown_field",
+                            f"{tname} has no field {key!r}{did_you_mean(str(key), tdef.fields)}",
+                        )
+                    )
+
+
+def _check_rule_ids(
+    cl: _CaseLoader,
+    items: Sequence[Mapping[str, Any]] | None,
+    where: tuple[Any, ...],
+    packs: PackSet,
+    scope: frozenset[str] | None,
+    file: Path,
+) -> None:
+    if not items:
+        return
+    known = [r.meta.id for r in packs.rules]
+    for j, e in enumerate(items):
+        rid = e.get("rule")
+        if rid is None:
+            continue
+        span = cl.smap.span((*where, j, "rule"))
+        if str(rid) not in known:
+            cl.diags.append(
+                Diagnostic(span, "unknown_rule", f"no rule {rid!r}{did_you_mean(str(rid), known)}")
+            )
+        elif scope is not None and str(rid) not in scope:
+            cl.diags.append(
+                Diagnostic(
+                    span,
+                    "rule_out_of_scope",
+                    f"{rid} is not a rule of {file.name[: -len('.cases.yaml')]}.rule.yaml, "
+                    "so this case never judges it (add `scope: pack` at the top of the file)",
+                )
+            )
+
+
+def _check_values(
+    cl: _CaseLoader, items: Sequence[Mapping[str, Any]] | None, where: tuple[Any, ...]
+) -> None:
+    from hazard_rules.results import STATUSES
+
+    allowed = (("status", STATUSES), ("severity", _SEVERITIES), ("kind", _KINDS))
+    for j, e in enumerate(items or ()):
+        for key, choices in allowed:
+            value = e.get(key)
+            if value is None or value in choices:
+                continue
+            span = cl.smap.span((*where, j, key))
+            text = (
+                f"{key} {value!r} is not one of {', '.join(choices)}"
+                f"{did_you_mean(str(value), choices)}"
+            )
+            if key == "status":
+                cl.diags.append(Diagnostic(span, "invalid_status", text))
+            elif key == "severity":
+                cl.diags.append(Diagnostic(span, "invalid_severity", text))
+            else:
+                cl.diags.append(Diagnostic(span, "invalid_kind", text))
+
+
 def load_cases(file: Path, packs: PackSet, pack_id: str) -> list[Case]:
     """Read one case file; raises :class:`PackError` with every problem found."""
     diags: list[Diagnostic] = []
@@ -307,7 +407,10 @@ def load_cases(file: Path, packs: PackSet, pack_id: str) -> list[Case]:
                 Diagnostic(smap.span((*w, "facts")), "invalid_case", "facts: {type: [records]}")
             )
             continue
+        _check_facts(cl, facts, packs, w)
         expect = cl.items(doc["expect"], _EXPECT_KEYS, (*w, "expect"), "an expectation")
+        _check_values(cl, expect, (*w, "expect"))
+        _check_rule_ids(cl, expect, (*w, "expect"), packs, rule_ids, file)
         for j, e in enumerate(expect or ()):
             for key in ("rule", "status"):
                 if key not in e:
@@ -333,6 +436,8 @@ def load_cases(file: Path, packs: PackSet, pack_id: str) -> list[Case]:
         rejected = cl.items(
             doc.get("rejected"), _REJECT_KEYS, (*w, "rejected"), "a rejected record"
         )
+        for key, items in (("classifications", classes), ("candidates", cands)):
+            _check_rule_ids(cl, items, (*w, key), packs, rule_ids, file)
         if expect is None or rejected is None:
             continue
         cases.append(

@@ -1,4 +1,7 @@
-"""``hazard-rules lint``: load-time checks of packs and their case files; with ``strict``,
+"""``hazard-rules lint``: load-time checks of packs and their case files — every problem of
+a pack at once: pack.yaml, schema, rule files, and case files (unknown record types and
+fields in ``facts``, invalid statuses, severities, kinds and keys in ``expect``, rule ids that
+do not exist or that the case never judges); with ``strict``,
 authoring checks too (rules without cases, cases that never fire their rule, criteria whose
 condition is unsatisfiable or always true, overlapping stricter variants, windows outside the
 effective span); always: unbounded recurring rules."""
@@ -17,6 +20,23 @@ from hazard_rules.testing.satisfiability import criterion_problems
 __all__ = ["lint_packs"]
 
 
+def _case_yaml_problems(ref: str | Path) -> list[Diagnostic]:
+    """YAML errors of the case files of a pack that could not be loaded."""
+    from hazard_rules._yaml import YamlError, load_yaml
+    from hazard_rules.source import display_path
+
+    folder = Path(ref)
+    if not (folder / "pack.yaml").is_file():
+        return []
+    found: list[Diagnostic] = []
+    for file in sorted(folder.rglob("*.cases.yaml")):
+        try:
+            load_yaml(file, display_path(file))
+        except YamlError as exc:
+            found.extend(exc.diagnostics)
+    return found
+
+
 def lint_packs(refs: Sequence[str | Path], *, strict: bool = False) -> list[Diagnostic]:
     """Every problem found in the packs (and, with ``strict``, every authoring problem)."""
     out: list[Diagnostic] = []
@@ -25,6 +45,7 @@ def lint_packs(refs: Sequence[str | Path], *, strict: bool = False) -> list[Diag
             packs = load_packs(ref)
         except PackError as exc:
             out.extend(exc.diagnostics)
+            out.extend(_case_yaml_problems(ref))  # what can be said of them without the pack
             continue
         info = packs.packs[-1]
         cases: list[Case] = []

@@ -2,14 +2,18 @@
 
 Installed with ``hazard-rules[testing]`` (entry point ``pytest11``), so a rule-pack repository
 needs no Python at all: ``pytest`` in a folder of packs runs every case of every pack, under
-every available backend. Each case is one item per backend with the id
-``<pack>/<file>::<case name>[<backend>]``; a failing item prints the case report (expected
-vs produced findings side by side, see :meth:`~hazard_rules.testing.cases.CaseOutcome.report`).
+every available backend. Each case is one item per backend, named as pytest names any
+test: ``path/to/<file>.cases.yaml::<case name>[<backend>]`` (the path relative to the
+rootdir); a failing item prints the case report (expected vs produced findings side by
+side, see :meth:`~hazard_rules.testing.cases.CaseOutcome.report`).
 
 The pack of a case file is the nearest folder above it holding ``pack.yaml``; a case file
 outside any pack is not collected. Options:
 
-* ``--hazard-rules-backend NAME`` (repeatable): run the cases under these backends only;
+* ``--hazard-rules-backend NAME`` (repeatable), or the ini option ``hazard_rules_backend``
+  (a list, in ``pytest.ini``, ``[tool.pytest.ini_options]`` …; the command line wins): run the
+  cases under these backends only. A backend that is unknown or not installed is one usage
+  error, before anything is collected;
 * ``--no-hazard-rules-cases``: do not collect case files at all.
 
 A test that runs bundled cases itself (see ``tests/test_bundled_cases.py``) marks its items
@@ -54,6 +58,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME",
         help="run *.cases.yaml under this backend only (repeatable; default: every available)",
     )
+    parser.addini(
+        "hazard_rules_backend",
+        type="linelist",
+        default=[],
+        help="backends to run *.cases.yaml under (default: every available)",
+    )
     group.addoption(
         "--no-hazard-rules-cases",
         action="store_true",
@@ -71,6 +81,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.stash[_PACKS_KEY] = {}
     config.stash[_SEEN_KEY] = set()
+    if not config.getoption("no_hazard_rules_cases", False):
+        backends_for(config)  # an unknown or missing backend: one usage error, now
 
 
 def find_pack_dir(path: Path) -> Path | None:
@@ -82,9 +94,30 @@ def find_pack_dir(path: Path) -> Path | None:
 
 
 def backends_for(config: pytest.Config) -> list[str]:
-    """The backends chosen with ``--hazard-rules-backend``, or every available one."""
+    """The backends chosen with ``--hazard-rules-backend`` or the ``hazard_rules_backend``
+    ini option, or every available one; :class:`pytest.UsageError` for a backend that is
+    unknown or not installed."""
+    from hazard_rules.api import BACKENDS
+
     chosen: list[str] | None = config.getoption("hazard_rules_backend", None)
-    return list(chosen) if chosen else available_backends()
+    where = "--hazard-rules-backend"
+    if not chosen:
+        chosen = [str(b) for b in config.getini("hazard_rules_backend")]
+        where = "hazard_rules_backend (ini)"
+    if not chosen:
+        return available_backends()
+    have = available_backends()
+    for name in chosen:
+        if name not in BACKENDS:
+            raise pytest.UsageError(
+                f"{where} {name!r}: unknown backend; one of {', '.join(BACKENDS)}"
+            )
+        if name not in have:
+            raise pytest.UsageError(
+                f"{where} {name!r}: the {name} backend is not installed here "
+                f"(pip install 'hazard-rules[{name}]'; Python < 3.13 for durable)"
+            )
+    return list(dict.fromkeys(chosen))
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> CaseFile | None:
@@ -96,21 +129,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> CaseFile |
     folder = find_pack_dir(file_path)
     if folder is None:
         return None
-    pack_id = _pack_id(folder)
-    return CaseFile.from_parent(
-        parent, path=file_path, nodeid=f"{pack_id}/{file_path.name}", pack_dir=folder
-    )
-
-
-def _pack_id(folder: Path) -> str:
-    try:
-        import yaml
-
-        data = yaml.safe_load((folder / "pack.yaml").read_text(encoding="utf-8"))
-    except Exception:  # the loader reports a broken pack.yaml when the file is collected
-        return folder.name
-    pid = data.get("id") if isinstance(data, dict) else None
-    return str(pid) if isinstance(pid, str) else folder.name
+    return CaseFile.from_parent(parent, path=file_path, pack_dir=folder)
 
 
 class CaseFile(pytest.File):
@@ -187,9 +206,11 @@ class CaseItem(pytest.Item):
         return str(super().repr_failure(excinfo, style=style))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        """File, 0-based line and name of the case, for pytest's headers."""
+        """File, 0-based line and name of the case, for pytest's headers (the name only:
+        pytest shows the node id under ``-v``, and would turn dots in a longer name into
+        ``::``)."""
         line = self.case.span.line - 1 if self.case.span.line else None
-        return self.path, line, f"{self.case.id}[{self.backend}]"
+        return self.path, line, self.name
 
 
 def pytest_collection_modifyitems(
