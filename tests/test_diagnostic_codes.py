@@ -231,10 +231,6 @@ SCENARIOS: dict[str, dict[str, str | bytes]] = {
         * 2
     },
     "invalid_assessment": {"t/pack.yaml": PACK + "assessment: {period: decade}\n"},
-    "unknown_rule": {
-        "t/pack.yaml": PACK
-        + "assessment: {veto: [{name: x, rules: [t.nope], statuses: [missing]}]}\n"
-    },
 }
 
 
