@@ -82,6 +82,8 @@ SHEETS = {  # file stem → sheet name
     "hazard_statistics": "隐患排查治理统计分析表",
     "governance_plan": "重大事故隐患治理方案",
     "major_hazard_report": "重大事故隐患报告",
+    "safety_fee": "安全生产费用",
+    "safety_fee_advance": "安全生产费用预付",
 }
 DATE_FIELDS = {
     "discovered_on",
@@ -94,6 +96,9 @@ DATE_FIELDS = {
     "due_on",
     "established_on",
     "drawn_up_on",
+    "accrued_on",
+    "commenced_on",
+    "paid_on",
     "active_from",
     "active_until",
     "发现日期",

@@ -72,7 +72,39 @@ class FieldRef:
     path: FieldPath
 
 
-Operand = Const | FieldRef
+@dataclass(frozen=True)
+class Band:
+    """One bracket of a progressive rate (超额累退): the part of the base up to ``upto``
+    (None: the rest) above the previous bracket's bound is charged ``rate``."""
+
+    upto: float | None
+    rate: float
+
+
+@dataclass(frozen=True)
+class Compute:
+    """A computed amount of a check (``compute: {NAME: …}``), from a number field ``base``:
+    progressive ``bands``, or a rate per value of the enum field ``rate_of``, or one ``rate``;
+    optionally ``spread`` over the record's period (the months of its period field / 12)."""
+
+    name: str
+    base: FieldPath
+    bands: tuple[Band, ...] = ()
+    rate_of: FieldPath | None = None
+    rates: tuple[tuple[str, float], ...] = ()
+    rate: float | None = None
+    spread: FieldPath | None = None
+    span: SourceSpan = field(default=SourceSpan("<generated>"), compare=False)
+
+
+@dataclass(frozen=True)
+class Computed:
+    """An operand computed from the record by a :class:`Compute`: ``{computed: NAME}``."""
+
+    compute: Compute
+
+
+Operand = Const | FieldRef | Computed
 
 
 @dataclass(frozen=True)
@@ -135,6 +167,8 @@ def _show(value: Any) -> str:
         return "、".join(_show(v) for v in value)
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(round(value, 4))
     if isinstance(value, (date, Period)):
         return str(value)
     return str(value)
@@ -179,11 +213,13 @@ class Criterion:
 
 @dataclass(frozen=True)
 class DueSpec:
-    """A check's due date: a fixed ``date``, a ``field``, or ``days`` after a field."""
+    """A check's due date: a fixed ``date``, a ``field``, or ``days`` (or calendar ``months``)
+    after a field."""
 
     date: date | None = None
     field: str | None = None
     days: int = 0
+    months: int = 0
 
 
 @dataclass(frozen=True)
@@ -194,6 +230,7 @@ class Check:
     require: Condition | None = None
     due: DueSpec | None = None
     done: str | None = None
+    computes: tuple[Compute, ...] = ()
 
 
 @dataclass(frozen=True)

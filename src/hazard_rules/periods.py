@@ -25,6 +25,7 @@ __all__ = [
     "EVERY",
     "FORMS",
     "Period",
+    "add_months",
     "check_year",
     "local_date",
     "parse_date",
@@ -151,6 +152,15 @@ def _labelled(m: re.Match[str], year: int) -> Period:
     if m.group(4):
         return Period("half_year", year, int(m.group(4)))
     return Period("year", year)
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` plus calendar months; the day is kept, or the month's last day when it has
+    fewer (2024-01-31 + 1 month = 2024-02-29)."""
+    total = day.year * 12 + day.month - 1 + months
+    year, month = divmod(total, 12)
+    month += 1
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
 def period_of(day: date, every: str) -> Period:

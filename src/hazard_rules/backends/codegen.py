@@ -143,6 +143,7 @@ class _Gen:
             other = self.value(leaf.operand.path)
             test = spec.expression(v, w)
             return f"(({v} := {get}) is not None and ({w} := {other}) is not None and {test})"
+        assert isinstance(leaf.operand, Const)  # computed operands are for checks only
         c = self.const(prepare(leaf.op, leaf.operand.value))
         if spec.none_false:  # a literal is never None: the test itself is false on None
             return f"({spec.expression(get, c)})"

@@ -17,6 +17,8 @@ from hazard_rules.ir import (
     AllOf,
     AnyOf,
     AtLeast,
+    Compute,
+    Computed,
     Condition,
     Const,
     FieldPath,
@@ -25,8 +27,9 @@ from hazard_rules.ir import (
     NotOf,
 )
 from hazard_rules.operators import OPERATORS, prepare
+from hazard_rules.periods import Period
 
-__all__ = ["Index", "Predicate", "compile_condition", "compile_getter"]
+__all__ = ["Index", "Predicate", "compile_compute", "compile_condition", "compile_getter"]
 
 Index = Mapping[str, Mapping[str, Mapping[str, Any]]]
 Predicate = Callable[[Mapping[str, Any], Index], bool]
@@ -52,6 +55,46 @@ def compile_getter(path: FieldPath) -> Getter:
     return get
 
 
+_MONTHS = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
+
+
+def compile_compute(compute: Compute) -> Getter:
+    """A function computing ``compute``'s amount from a record (None when its base, its rate
+    key or its period is missing), rounded to 4 decimals: with amounts in 万元, one yuan."""
+    base = compile_getter(compute.base)
+    key = compile_getter(compute.rate_of) if compute.rate_of is not None else None
+    rates = dict(compute.rates)
+    bands = compute.bands
+    spread = compile_getter(compute.spread) if compute.spread is not None else None
+
+    def amount(rec: Mapping[str, Any], idx: Index) -> Any:
+        b = base(rec, idx)
+        if b is None:
+            return None
+        if bands:
+            total, lower = 0.0, 0.0
+            for band in bands:
+                upper = float("inf") if band.upto is None else band.upto
+                if b > lower:
+                    total += (min(b, upper) - lower) * band.rate
+                lower = upper
+        elif key is not None:
+            rate = rates.get(key(rec, idx))
+            if rate is None:
+                return None
+            total = b * rate
+        else:
+            total = b * (compute.rate or 0.0)
+        if spread is not None:
+            p = spread(rec, idx)
+            if not isinstance(p, Period):
+                return None
+            total = total * _MONTHS[p.every] / 12
+        return round(total, 4)
+
+    return amount
+
+
 def _leaf(leaf: Leaf) -> Predicate:
     get = compile_getter(leaf.path)
     op = leaf.op
@@ -61,8 +104,12 @@ def _leaf(leaf: Leaf) -> Predicate:
         assert isinstance(operand, Const)  # exists takes true or false, never a field
         want = operand.value
         return lambda rec, idx: test(get(rec, idx), want)
-    if isinstance(operand, FieldRef):
-        other = compile_getter(operand.path)
+    if isinstance(operand, (FieldRef, Computed)):
+        other = (
+            compile_getter(operand.path)
+            if isinstance(operand, FieldRef)
+            else compile_compute(operand.compute)
+        )
 
         def by_field(rec: Mapping[str, Any], idx: Index) -> bool:
             v = get(rec, idx)

@@ -8,12 +8,19 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from hazard_rules.backends.python import Index, compile_condition, compile_getter
+from hazard_rules.backends.python import (
+    Index,
+    compile_compute,
+    compile_condition,
+    compile_getter,
+)
 from hazard_rules.ir import (
     AllOf,
     AnyOf,
     AtLeast,
     Check,
+    Compute,
+    Computed,
     Condition,
     Criterion,
     FieldRef,
@@ -38,9 +45,29 @@ def _show(value: Any) -> Any:
     return value
 
 
+def describe_compute(c: Compute) -> str:
+    """``required_fee = 超额累退 of base_amount: ≤1000 4.5%, ≤10000 2.25%, … rest 0.2%``."""
+    if c.bands:
+        parts = [
+            (f"≤{b.upto:g}" if b.upto is not None else "rest") + f" {b.rate * 100:g}%"
+            for b in c.bands
+        ]
+        how = f"progressive (超额累退) on {c.base.text}: " + ", ".join(parts)
+    elif c.rate_of is not None:
+        rates = ", ".join(f"{k} {r * 100:g}%" for k, r in c.rates)
+        how = f"{c.base.text} × the rate of {c.rate_of.text} ({rates})"
+    else:
+        how = f"{c.base.text} × {(c.rate or 0) * 100:g}%"
+    if c.spread is not None:
+        how += f", × months of {c.spread.text} / 12"
+    return f"{c.name} = {how}"
+
+
 def _operand(leaf: Leaf) -> str:
     if isinstance(leaf.operand, FieldRef):
         return "{ref: " + leaf.operand.path.text + "}"
+    if isinstance(leaf.operand, Computed):
+        return "{computed: " + leaf.operand.compute.name + "}"
     v = _show(leaf.operand.value)
     return str(v).lower() if isinstance(v, bool) else str(v)
 
@@ -79,6 +106,9 @@ def explain_condition(
         }
         if isinstance(cond.operand, FieldRef):
             entry["operand_value"] = _show(compile_getter(cond.operand.path)(rec, idx))
+        elif isinstance(cond.operand, Computed):
+            entry["operand_value"] = compile_compute(cond.operand.compute)(rec, idx)
+            entry["computed"] = describe_compute(cond.operand.compute)
         return [entry]
     held = compile_condition(cond)(rec, idx)
     if isinstance(cond, NotOf):
@@ -115,6 +145,15 @@ def explain_rule(rule: Rule, rec: Mapping[str, Any], idx: Index) -> list[dict[st
                 }
             )
     elif isinstance(rule, Check):
+        for c in rule.computes:
+            out.append(
+                {
+                    "at": f"compute.{c.name}",
+                    "condition": describe_compute(c),
+                    "value": compile_compute(c)(rec, idx),
+                    "held": True,
+                }
+            )
         out += explain_condition(rule.where, rec, idx, "where")
         out += explain_condition(rule.require, rec, idx, "require")
         if rule.done:
@@ -130,7 +169,8 @@ def explain_rule(rule: Rule, rec: Mapping[str, Any], idx: Index) -> list[dict[st
             out.append(
                 {
                     "at": "due",
-                    "condition": f"due = {rule.due.field} + {rule.due.days} days",
+                    "condition": f"due = {rule.due.field} + "
+                    + (f"{rule.due.months} months" if rule.due.months else f"{rule.due.days} days"),
                     "value": _show(rec.get(rule.due.field)),
                     "held": True,
                 }

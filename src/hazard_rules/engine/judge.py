@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
+from typing import Any
 
+from hazard_rules.backends.python import compile_compute
 from hazard_rules.engine.compile import CompiledPack, CompiledRule, Finding, compile_pack
 from hazard_rules.engine.judging import Judging, Record, check_due, local_date
 from hazard_rules.engine.time_rules import TimeRuleJudge
@@ -49,6 +51,7 @@ class RecordRules:
 
     def __init__(self, judging: Judging) -> None:
         self.judging = judging
+        self._computes: dict[str, tuple[tuple[str, Any], ...]] = {}
 
     def records(self) -> None:
         """Judge the criterion and check rules over every record held in the fact set."""
@@ -167,6 +170,18 @@ class RecordRules:
             )
         )
 
+    def amounts(self, rule: Check, rec: Record) -> dict[str, Any]:
+        """The check's computed amounts for one record, for its messages (empty without
+        ``compute``)."""
+        if not rule.computes:
+            return {}
+        getters = self._computes.get(rule.meta.id)
+        if getters is None:
+            getters = self._computes[rule.meta.id] = tuple(
+                (c.name, compile_compute(c)) for c in rule.computes
+            )
+        return {name: get(rec, self.judging.idx) for name, get in getters}
+
     def check(self, compiled_rule: CompiledRule, rule: Check, tname: str, rec: Record) -> None:
         if not compiled_rule.preds["where"](rec, self.judging.idx):
             return
@@ -183,6 +198,7 @@ class RecordRules:
                     subject,
                     record=ref,
                     rec=rec,
+                    extra=self.amounts(rule, rec),
                     trace=self.judging.trace(compiled_rule, rec, tname),
                 )
         if rule.due is None or rule.done is None:
@@ -202,7 +218,7 @@ class RecordRules:
                     record=ref,
                     rec=rec,
                     due=due,
-                    extra={"done": done},
+                    extra={"done": done, **self.amounts(rule, rec)},
                     trace=self.judging.trace(compiled_rule, rec, tname),
                 )
         elif due < self.judging.as_of:
@@ -213,6 +229,7 @@ class RecordRules:
                 record=ref,
                 rec=rec,
                 due=due,
+                extra=self.amounts(rule, rec),
                 trace=self.judging.trace(compiled_rule, rec, tname),
             )
 

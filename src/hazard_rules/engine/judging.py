@@ -12,7 +12,7 @@ from hazard_rules.backends.python import Index
 from hazard_rules.engine.compile import CompiledPack, CompiledRule, Finding
 from hazard_rules.facts.collect import FactSet
 from hazard_rules.ir import Check, RuleMeta
-from hazard_rules.periods import Period
+from hazard_rules.periods import Period, add_months
 from hazard_rules.results import Candidate, Classification, RecordRef
 from hazard_rules.schema import Schema
 
@@ -48,8 +48,10 @@ def check_due(rule: Check, rec: Mapping[str, Any]) -> date | None:
     if base is None:
         return None
     try:
+        if rule.due.months:
+            return add_months(base, rule.due.months)
         return base + timedelta(days=rule.due.days)
-    except OverflowError:
+    except (OverflowError, ValueError):
         return None  # past the calendar's end: never due
 
 
@@ -170,7 +172,8 @@ class Judging:
             subject_name=subj.get("name"),
             title=meta.title,
             record=record.id if record else None,
-            period=period.label if period else None,
+            # a finding's period, else the record's own `period` field (a check's record)
+            period=period.label if period else values.get("period"),
             due=due,
             status=status,
             **(extra or {}),

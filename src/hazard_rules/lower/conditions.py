@@ -16,6 +16,8 @@ from hazard_rules.ir import (
     AllOf,
     AnyOf,
     AtLeast,
+    Compute,
+    Computed,
     Condition,
     Const,
     FieldPath,
@@ -60,6 +62,8 @@ class ConditionLowerer:
         self.smap = smap
         self.zone = zone
         self.diags = diags
+        # the computed amounts a `{computed: NAME}` operand may name (a check's `compute`)
+        self.computes: Mapping[str, Compute] = {}
 
     def err(self, where: Path_, code: str, msg: str, *, key: bool = False) -> None:
         span = self.smap.key_span(where) if key else self.smap.span(where)
@@ -251,6 +255,25 @@ class ConditionLowerer:
         self, root: str, path: FieldPath, shape: str, op: str, raw: Any, where: Path_
     ) -> Operand:
         fdef = path.field
+        if isinstance(raw, dict) and set(raw) == {"computed"}:
+            name = str(raw["computed"])
+            compute = self.computes.get(name)
+            if compute is None:
+                hint = did_you_mean(name, self.computes)
+                where_from = "this check's `compute`" if self.computes else "a check's `compute`"
+                self.err(
+                    where, "invalid_operand", f"no computed amount {name!r} in {where_from}{hint}"
+                )
+                raise _Bad
+            if shape != "scalar" or fdef.kind not in ("int", "float"):
+                self.err(
+                    where,
+                    "operand_type_mismatch",
+                    f"a computed amount is a number: {path.text} ({fdef.describe()}) {op} cannot "
+                    "take it",
+                )
+                raise _Bad
+            return Computed(compute)
         if isinstance(raw, dict) and set(raw) == {"ref"}:
             if shape not in ("scalar", "item"):
                 self.err(where, "invalid_operand", f"{op} cannot take a field reference")

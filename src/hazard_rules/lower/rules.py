@@ -16,7 +16,9 @@ from typing import Any
 from hazard_rules._yaml import Path_, SourceMap
 from hazard_rules.errors import Diagnostic
 from hazard_rules.ir import (
+    Band,
     Check,
+    Compute,
     Criterion,
     DueSpec,
     Rule,
@@ -49,7 +51,7 @@ _COMMON = {
 _REQUIRED = ("id", "title", "kind", "cite", "severity", "message")
 KINDS: dict[str, set[str]] = {
     "criterion": {"for", "when", "applies", "label", "declared", "hints"},
-    "check": {"for", "where", "require", "due", "done"},
+    "check": {"for", "where", "require", "due", "done", "compute"},
     "deadline": {"subject", "evidence", "due", "at_least"},
     "recurring": {"subject", "evidence", "every", "at_least", "stricter", "window", "due"},
     "trend": {"subject", "count", "compare"},
@@ -185,6 +187,8 @@ class _RuleLowerer:
             and tname in self.file.schema.types
         ):
             names = names | frozenset(self.file.schema.types[tname].fields)
+        if kind == "check" and isinstance(doc.get("compute"), dict):
+            names = names | frozenset(str(k) for k in doc["compute"])
         msg = doc.get("message")
         zh = en = None
         if isinstance(msg, dict):
@@ -299,8 +303,15 @@ class _RuleLowerer:
 
     def check(self, doc: dict[str, Any], where: Path_, meta: RuleMeta | None) -> Check | None:
         tname = self.file.type_name(doc.get("for"), (*where, "for")) if "for" in doc else None
-        wh = self.file.cond(tname, doc.get("where"), (*where, "where"))
-        req = self.file.cond(tname, doc.get("require"), (*where, "require"))
+        computes: tuple[Compute, ...] = ()
+        if "compute" in doc and tname is not None:
+            computes = self.computes(tname, doc["compute"], (*where, "compute"))
+        self.file.conds.computes = {c.name: c for c in computes}
+        try:
+            wh = self.file.cond(tname, doc.get("where"), (*where, "where"))
+            req = self.file.cond(tname, doc.get("require"), (*where, "require"))
+        finally:
+            self.file.conds.computes = {}
         due: DueSpec | None = None
         done = doc.get("done")
         if "due" in doc and tname is not None:
@@ -315,7 +326,165 @@ class _RuleLowerer:
             self.file.err(where, "missing_key", "a check needs `require`, or `due` and `done`")
         if meta is None or tname is None:
             return None
-        return Check(meta, tname, wh, req, due, str(done) if done else None)
+        return Check(meta, tname, wh, req, due, str(done) if done else None, computes)
+
+    def computes(self, tname: str, doc: Any, where: Path_) -> tuple[Compute, ...]:
+        """A check's ``compute: {NAME: {base, brackets | rate_of + rates | rate, spread}}``."""
+        if not isinstance(doc, dict) or not doc:
+            self.file.err(where, "invalid_value", "compute maps names to computed amounts")
+            return ()
+        out = []
+        for name, spec in doc.items():
+            at = (*where, name)
+            if not isinstance(name, str) or not name.isidentifier() or name in BASE_PLACEHOLDERS:
+                self.file.err(
+                    at,
+                    "invalid_value",
+                    f"a computed amount's name is an identifier other than "
+                    f"{', '.join(sorted(BASE_PLACEHOLDERS))}",
+                )
+                continue
+            c = self.compute(tname, name, spec, at)
+            if c is not None:
+                out.append(c)
+        return tuple(out)
+
+    def compute(self, tname: str, name: str, spec: Any, at: Path_) -> Compute | None:
+        keys = {"base", "brackets", "rate_of", "rates", "rate", "spread"}
+        if not isinstance(spec, dict) or "base" not in spec:
+            self.file.err(at, "invalid_value", "a computed amount needs `base` (a number field)")
+            return None
+        self.file.keys(spec, keys, ("base",), at, "a computed amount")
+        kinds = [k for k in ("brackets", "rates", "rate") if k in spec]
+        if len(kinds) != 1:
+            self.file.err(
+                at, "invalid_value", "give one of `brackets`, `rate_of` with `rates`, or `rate`"
+            )
+            return None
+        conds = self.file.conds
+        base = conds.path(tname, str(spec["base"]), (*at, "base"))
+        ok = base is not None
+        if base is not None and base.field.kind not in ("int", "float"):
+            self.file.err(
+                (*at, "base"), "operand_type_mismatch", f"base {base.text} is not a number field"
+            )
+            ok = False
+        bands: list[Band] = []
+        rates: list[tuple[str, float]] = []
+        rate_of = None
+        rate = None
+        if "brackets" in spec:
+            raw = spec["brackets"]
+            if not isinstance(raw, list) or not raw:
+                self.file.err(
+                    (*at, "brackets"), "invalid_value", "brackets is a list of {upto, rate}"
+                )
+                return None
+            last = 0.0
+            for i, b in enumerate(raw):
+                bat = (*at, "brackets", i)
+                if not isinstance(b, dict) or "rate" not in b or set(b) - {"upto", "rate"}:
+                    self.file.err(
+                        bat,
+                        "invalid_value",
+                        "a bracket is {upto: N, rate: P%} (the last: {rate: P%})",
+                    )
+                    ok = False
+                    continue
+                r = self.rate_value(b["rate"], (*bat, "rate"))
+                upto = b.get("upto")
+                if upto is None and i != len(raw) - 1:
+                    self.file.err(bat, "invalid_value", "only the last bracket has no `upto`")
+                    ok = False
+                if upto is not None and (
+                    isinstance(upto, bool) or not isinstance(upto, (int, float)) or upto <= last
+                ):
+                    self.file.err(
+                        (*bat, "upto"),
+                        "invalid_value",
+                        "brackets rise: each `upto` is a number above the last",
+                    )
+                    ok = False
+                    continue
+                if r is None:
+                    ok = False
+                    continue
+                bands.append(Band(float(upto) if upto is not None else None, r))
+                last = float(upto) if upto is not None else last
+        elif "rates" in spec:
+            if "rate_of" not in spec:
+                self.file.err(
+                    at,
+                    "missing_key",
+                    "`rates` needs `rate_of` (the enum field that picks the rate)",
+                )
+                return None
+            rate_of = conds.path(tname, str(spec["rate_of"]), (*at, "rate_of"))
+            if rate_of is None or rate_of.field.kind != "enum":
+                if rate_of is not None:
+                    self.file.err(
+                        (*at, "rate_of"),
+                        "operand_type_mismatch",
+                        f"rate_of {rate_of.text} is not an enum field",
+                    )
+                return None
+            raw_rates = spec["rates"]
+            if not isinstance(raw_rates, dict) or not raw_rates:
+                self.file.err((*at, "rates"), "invalid_value", "rates map enum values to rates")
+                return None
+            for value, r in raw_rates.items():
+                if value not in rate_of.field.values:
+                    hint = did_you_mean(str(value), rate_of.field.values)
+                    self.file.err(
+                        (*at, "rates", value),
+                        "unknown_enum_value",
+                        f"{value!r} is not a value of {rate_of.text}{hint}",
+                        key=True,
+                    )
+                    ok = False
+                    continue
+                rv = self.rate_value(r, (*at, "rates", value))
+                if rv is None:
+                    ok = False
+                    continue
+                rates.append((str(value), rv))
+        else:
+            rate = self.rate_value(spec["rate"], (*at, "rate"))
+            ok = ok and rate is not None
+        spread = None
+        if "spread" in spec:
+            spread = conds.path(tname, str(spec["spread"]), (*at, "spread"))
+            if spread is not None and spread.field.kind != "period":
+                self.file.err(
+                    (*at, "spread"),
+                    "operand_type_mismatch",
+                    f"spread {spread.text} is not a period field",
+                )
+                ok = False
+        if not ok or base is None:
+            return None
+        return Compute(
+            name, base, tuple(bands), rate_of, tuple(rates), rate, spread, self.file.smap.span(at)
+        )
+
+    def rate_value(self, raw: Any, where: Path_) -> float | None:
+        """A rate: ``4.5%`` or a fraction ``0.045``, from 0 to 100%."""
+        value: float | None = None
+        if isinstance(raw, str) and raw.strip().endswith("%"):
+            try:
+                value = float(raw.strip()[:-1]) / 100
+            except ValueError:
+                value = None
+        elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            value = float(raw)
+        if value is None or not 0 <= value <= 1:
+            self.file.err(
+                where,
+                "invalid_value",
+                f"a rate is a percentage (4.5%) or a fraction (0.045) from 0 to 1, not {raw!r}",
+            )
+            return None
+        return value
 
     def due_spec(self, tname: str, doc: Any, where: Path_) -> DueSpec | None:
         if isinstance(doc, date):
@@ -326,6 +495,15 @@ class _RuleLowerer:
         if isinstance(doc, dict) and set(doc) == {"field"}:
             f = self.file.date_field(tname, doc["field"], (*where, "field"))
             return DueSpec(field=f) if f else None
+        if isinstance(doc, dict) and set(doc) == {"after", "months"}:
+            f = self.file.date_field(tname, doc["after"], (*where, "after"))
+            months = doc["months"]
+            if isinstance(months, bool) or not isinstance(months, int) or not 0 <= months <= 1200:
+                self.file.err(
+                    (*where, "months"), "invalid_value", "months is a whole number from 0 to 1,200"
+                )
+                return None
+            return DueSpec(field=f, months=months) if f else None
         if isinstance(doc, dict) and set(doc) == {"after", "days"}:
             f = self.file.date_field(tname, doc["after"], (*where, "after"))
             days = doc["days"]
@@ -337,7 +515,11 @@ class _RuleLowerer:
                 )
                 return None
             return DueSpec(field=f, days=days) if f else None
-        self.file.err(where, "invalid_value", "due is a date, {field: F} or {after: F, days: N}")
+        self.file.err(
+            where,
+            "invalid_value",
+            "due is a date, {field: F}, {after: F, days: N} or {after: F, months: N}",
+        )
         return None
 
 

@@ -38,6 +38,7 @@ from hazard_rules.ir import (
     AnyOf,
     AtLeast,
     Condition,
+    Const,
     Criterion,
     FieldRef,
     Leaf,
@@ -194,6 +195,7 @@ class Search:
                     if _holds(leaf.op, v, c) is want:
                         yield {**asg, k: v, o: c}
             return
+        assert isinstance(leaf.operand, Const)  # computed operands are for checks only
         operand = leaf.operand.value
         for v in self._values(k, asg):
             if _holds(leaf.op, v, operand) is want:

@@ -26,6 +26,7 @@ from hazard_rules.ir import (
     AnyOf,
     AtLeast,
     Check,
+    Computed,
     Condition,
     Const,
     Criterion,
@@ -236,6 +237,8 @@ class ConditionCompiler:
             return present if want != negate else missing
         if isinstance(leaf.operand, FieldRef):
             return self.ref_leaf(leaf, s, negate, where)
+        if isinstance(leaf.operand, Computed):
+            raise Refused(f"{where} a computed amount")  # checks with computes stay on Python
         const = leaf.operand.value
 
         def cmp(o: str, c: Any) -> Expr:
@@ -492,6 +495,8 @@ def compile_plan(packs: PackSet) -> DurablePlan:
         for cr in compiled:
             rule = cr.rule
             assert isinstance(rule, (Criterion, Check))
+            if isinstance(rule, Check) and rule.computes:
+                continue  # computed amounts have no durable form: the Python evaluator judges it
             for slot, cond in _conditions(rule).items():
                 key = (rule.meta.id, slot)
                 if cond is None:
