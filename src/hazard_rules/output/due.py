@@ -12,6 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from hazard_rules.output.lang import text
+from hazard_rules.output.writers import spreadsheet_safe
 from hazard_rules.packs import PackSet
 
 if TYPE_CHECKING:
@@ -81,7 +82,8 @@ def format_due(
         for u in items:
             cite, severity = _meta(packs, u.rule)
             w.writerow(
-                [
+                spreadsheet_safe(c) if isinstance(c, str) else c
+                for c in [
                     u.due.isoformat(),
                     u.subject_type,
                     u.subject,

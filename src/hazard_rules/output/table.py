@@ -12,6 +12,7 @@ wins when both are set.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import unicodedata
 from collections.abc import Sequence
@@ -74,6 +75,34 @@ def color_enabled(stream: TextIO | None) -> bool:
     if os.environ.get("TERM") == "dumb":
         return False
     return stream is not None and _isatty(stream)
+
+
+# control characters that a terminal would act on: C0 but the line feed, DEL, C1, and the
+# bidirectional overrides that reorder what is shown (record and rule text must stay inert)
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_OUR_SGR = re.compile("\x1b\\[[0-9;]*m")
+
+
+def escape_controls(text: str, *, keep_sgr: bool = False) -> str:
+    """``text`` with every control character written out (``\\x1b``, ``\\u202e``), so that no
+    record or rule text can move the cursor, set a title, make a link or reorder a line; with
+    ``keep_sgr``, colour sequences (``ESC [ … m``) stay as they are."""
+    if keep_sgr:
+        parts = _OUR_SGR.split(text)
+        sgrs = _OUR_SGR.findall(text)
+        out = [escape_controls(parts[0])]
+        for sgr, part in zip(sgrs, parts[1:], strict=True):
+            out.append(sgr)
+            out.append(escape_controls(part))
+        return "".join(out)
+    return _CONTROL.sub(_written_out, text)
+
+
+def _written_out(m: re.Match[str]) -> str:
+    ch = m.group()
+    if ch == "\t":
+        return " "
+    return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
 
 
 def paint(text: str, style: str | None, color: bool) -> str:
@@ -385,7 +414,7 @@ def format_table(
         parts.append("")
     line = _summary(result, lang)
     parts.extend(wrap(line, width) if width else [line])
-    return "\n".join(parts) + "\n"
+    return escape_controls("\n".join(parts), keep_sgr=color) + "\n"
 
 
 def _sections(result: Result, lang: str, width: int | None, color: bool) -> list[str]:
