@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN := $(BIN)/python -m hazard_rules
 
-.PHONY: demo test hygiene lint typecheck unit bench docs clean venv
+.PHONY: demo test hygiene lint typecheck unit bench docs clean venv fuzz
 
 venv:
 	@if ! $(BIN)/python -c "" >/dev/null 2>&1; then \
@@ -42,6 +42,10 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 test: hygiene lint typecheck unit
+
+# the fuzzing suite at full size: at least 10,000 hostile inputs (CI runs 2,500 of them)
+fuzz: $(STAMP)
+	HAZARD_RULES_FUZZ=fuzz $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_fuzz.py
 
 docs: $(STAMP)
 	$(BIN)/python -c "from hazard_rules.diagnostics import render_markdown as r; print(r(), end='')" > docs/diagnostics.md
