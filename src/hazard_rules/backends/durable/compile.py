@@ -492,8 +492,8 @@ def compile_plan(packs: PackSet) -> DurablePlan:
         cc = ConditionCompiler()
         rules: list[DurableRule] = []
         constant: dict[tuple[str, str], bool] = {}
-        for cr in compiled:
-            rule = cr.rule
+        for compiled_rule in compiled:
+            rule = compiled_rule.rule
             assert isinstance(rule, (Criterion, Check))
             if isinstance(rule, Check) and rule.computes:
                 continue  # computed amounts have no durable form: the Python evaluator judges it
@@ -516,9 +516,11 @@ def compile_plan(packs: PackSet) -> DurablePlan:
                 rules.extend(DurableRule(key, p) for p in patterns)
             engines[rule.meta.id] = "durable"
         types.append(TypePlan(tname, tuple(cc.slots.values()), tuple(rules), constant))
-    timed = frozenset(cr.rule.meta.id for cr in python.timed if timed_by_durable(cr.rule))
-    for rid in timed:
+    # in rule order (a set's order changes from run to run, and `engines` is output)
+    by_durable = [c.rule.meta.id for c in python.timed if timed_by_durable(c.rule)]
+    for rid in by_durable:
         engines[rid] = "durable"
+    timed = frozenset(by_durable)
     for rule in packs.rules:
         engines.setdefault(rule.meta.id, "python")
     return DurablePlan(python, tuple(types), engines, timed)
