@@ -34,7 +34,7 @@ from typing import NamedTuple
 from hazard_rules.backends.python import Index, Predicate
 from hazard_rules.engine.compile import CompiledRule
 from hazard_rules.engine.judging import Record, active_span, exists, local_date
-from hazard_rules.ir import Deadline, EvidenceSpec, Recurring
+from hazard_rules.ir import Deadline, EvidenceSpec, Recurring, Trend
 from hazard_rules.periods import Period, period_of, periods_within
 from hazard_rules.schema import Schema
 
@@ -46,6 +46,7 @@ __all__ = [
     "Window",
     "due_date",
     "index_evidence",
+    "subjects",
     "windows",
 ]
 
@@ -206,6 +207,28 @@ def index_evidence(
     return out
 
 
+def subjects(
+    compiled: CompiledRule,
+    records: Index,
+    schema: Schema,
+    as_of: date,
+    *,
+    owns: Callable[[str], bool] | None = None,
+) -> list[Record]:
+    """The subjects of a deadline, recurring or trend rule: the records of its subject type
+    existing on as_of that meet its ``subject.where`` (and that ``owns`` accepts, when judging
+    a partition), in record order."""
+    rule = compiled.rule
+    assert isinstance(rule, (Deadline, Recurring, Trend))
+    tname = rule.subject.type
+    where = compiled.preds["subject"]
+    return [
+        r
+        for r in records.get(tname, {}).values()
+        if (owns is None or owns(r["id"])) and exists(schema, tname, r, as_of) and where(r, records)
+    ]
+
+
 class RuleWindows:
     """The windows of one deadline or recurring rule over a fact set, as of one date.
 
@@ -234,15 +257,7 @@ class RuleWindows:
 
     def subjects(self) -> list[Record]:
         """The rule's subjects existing on as_of (and in this partition), in record order."""
-        tname = self.rule.subject.type
-        where = self.compiled.preds["subject"]
-        return [
-            r
-            for r in self.records.get(tname, {}).values()
-            if (self.owns is None or self.owns(r["id"]))
-            and exists(self.schema, tname, r, self.as_of)
-            and where(r, self.records)
-        ]
+        return subjects(self.compiled, self.records, self.schema, self.as_of, owns=self.owns)
 
     def evidence(self, subject_id: str) -> Sequence[Evidence]:
         """The subject's evidence existing on as_of, in record order."""
