@@ -19,7 +19,7 @@ from datetime import date, datetime, timezone
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from hazard_rules.engine.compile import CompiledPack, compile_pack
+from hazard_rules.engine.compile import CompiledPack, compile_pack, rule_conditions
 from hazard_rules.errors import BackendError
 from hazard_rules.ir import (
     AllOf,
@@ -472,12 +472,6 @@ def timed_by_durable(rule: Any) -> bool:
     return False
 
 
-def _conditions(rule: Criterion | Check) -> dict[str, Condition | None]:
-    if isinstance(rule, Criterion):
-        return {"when": rule.when, "applies": rule.applies}
-    return {"where": rule.where, "require": rule.require}
-
-
 @lru_cache(maxsize=16)
 def compile_plan(packs: PackSet) -> DurablePlan:
     """Compile every criterion and check of ``packs`` to durable rules (memoised by the pack
@@ -497,7 +491,7 @@ def compile_plan(packs: PackSet) -> DurablePlan:
             assert isinstance(rule, (Criterion, Check))
             if isinstance(rule, Check) and rule.computes:
                 continue  # computed amounts have no durable form: the Python evaluator judges it
-            for slot, cond in _conditions(rule).items():
+            for slot, cond in rule_conditions(rule).items():
                 key = (rule.meta.id, slot)
                 if cond is None:
                     constant[key] = True
