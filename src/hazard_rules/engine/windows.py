@@ -33,9 +33,9 @@ from typing import NamedTuple
 
 from hazard_rules.backends.python import Index, Predicate
 from hazard_rules.engine.compile import CompiledRule
-from hazard_rules.engine.judging import Record, active_span, exists, local_date
+from hazard_rules.engine.judging import Record, active_span, exists
 from hazard_rules.ir import Deadline, EvidenceSpec, Recurring, Trend
-from hazard_rules.periods import Period, period_of, periods_within
+from hazard_rules.periods import Period, date_of, period_of, periods_within
 from hazard_rules.schema import Schema
 
 __all__ = [
@@ -199,7 +199,7 @@ def index_evidence(
     out: dict[str, list[Evidence]] = defaultdict(list)
     for rec in records.get(spec.type, {}).values():
         owner = rec.get(spec.via)
-        day = local_date(rec.get(spec.date_field))
+        day = date_of(rec.get(spec.date_field))
         if owner is None or day is None or day > as_of or not where(rec, records):
             continue
         label = rec.get(spec.period_field) if spec.period_field else None
