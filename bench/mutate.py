@@ -9,7 +9,7 @@ when every test passes. Docstrings, comments, type annotations and ``__all__`` a
 
 Usage::
 
-    .venv/bin/python bench/mutate.py                       # the three modules, 2 workers
+    .venv/bin/python bench/mutate.py                       # every module below, 2 workers
     .venv/bin/python bench/mutate.py --module periods --jobs 1 --list   # just list mutants
 
 Each worker mutates its own copy of ``src/`` (put first on ``PYTHONPATH``), so the work tree
@@ -47,6 +47,10 @@ MODULES: dict[str, tuple[str, list[str]]] = {
     "time_rules": (
         "src/hazard_rules/engine/time_rules.py",
         ["tests/test_time_rules.py", "tests/test_bundled_cases.py"],
+    ),
+    "windows": (
+        "src/hazard_rules/engine/windows.py",
+        ["tests/test_windows.py", "tests/test_time_rules.py", "tests/test_bundled_cases.py"],
     ),
 }
 

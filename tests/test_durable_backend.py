@@ -277,3 +277,26 @@ def test_unavailable_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> Non
     text = str(info.value)
     assert "pip install 'hazard-rules[durable]'" in text
     assert re.search(r"Python < 3\.13", text)
+
+
+def test_engines_are_listed_in_the_same_order_in_every_process() -> None:
+    """`engines` is output: its order must not follow a set's (which changes with the hash
+    seed from one process to the next)."""
+    import subprocess
+
+    code = (
+        "import json; from datetime import date; from hazard_rules import load_packs, evaluate; "
+        "p = load_packs('baoshan-2024'); "
+        "print(json.dumps(list(evaluate(p, {}, date(2025, 1, 1), backend='durable').engines)))"
+    )
+    orders = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in (1, 2, 3)
+    }
+    assert len(orders) == 1

@@ -12,7 +12,16 @@ from hypothesis import strategies as st
 
 from conftest import d
 from hazard_rules import Period, parse_period
-from hazard_rules.periods import EVERY, local_date, parse_date, period_of, periods_within, timezone
+from hazard_rules.periods import (
+    EVERY,
+    check_year,
+    local_date,
+    parse_date,
+    parse_datetime,
+    period_of,
+    periods_within,
+    timezone,
+)
 
 SHANGHAI = timezone("Asia/Shanghai")
 COUNT = {"month": 12, "quarter": 4, "half_year": 2, "year": 1}
@@ -275,3 +284,90 @@ def test_periods_within_stop_at_the_last_period_of_9998(every: str):
     assert [p.label for p in got] == [p.label for p in got if p.year == 9998]
     assert len(got) == {"month": 12, "quarter": 4, "half_year": 2, "year": 1}[every]
     assert got[-1].end == date(9998, 12, 31)
+
+
+# -- due dates in the following period (due: {day: N, of: next}) -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("label", "day", "due"),
+    [
+        ("2024-05", 10, "2024-06-10"),
+        ("2024-12", 10, "2025-01-10"),  # the last month: the next year's January
+        ("2024-Q2", 15, "2024-07-15"),
+        ("2024-Q4", 15, "2025-01-15"),
+        ("2024-H1", 31, "2024-07-31"),
+        ("2024-H2", 31, "2025-01-31"),
+        ("2024", 31, "2025-01-31"),
+        ("2024-01", 31, "2024-02-29"),  # past the end of the month it is counted in
+        ("2024-Q1", 1, "2024-04-01"),
+    ],
+)
+def test_due_dates_of_the_next_period(label: str, day: int, due: str):
+    assert parse_period(label).due(day, of_next=True) == d(due)
+
+
+def test_due_of_next_without_a_day_is_the_next_periods_last_day():
+    assert Period("quarter", 2024, 2).due(None, of_next=True) == d("2024-09-30")
+    assert Period("year", 9998).due(31, of_next=True) == d("9999-01-31")
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [("1899-12-31", False), ("1900-01-01", True), ("9998-12-31", True), ("9999-01-01", False)],
+)
+def test_record_dates_are_years_1900_to_9998(text: str, ok: bool):
+    zone = timezone("Asia/Shanghai")
+    if ok:
+        assert parse_date(text, zone) == d(text)
+        assert check_year(d(text), text) == d(text)
+    else:
+        with pytest.raises(ValueError, match="outside 1900–9998"):
+            parse_date(text, zone)
+        with pytest.raises(ValueError, match="outside 1900–9998"):
+            check_year(d(text), text)
+
+
+# -- dates as people write them ----------------------------------------------------------------
+
+SH = timezone("Asia/Shanghai")
+
+
+@pytest.mark.parametrize(
+    "text", ["2024-05-20", "2024/5/20", "2024.5.20", "2024年5月20日", "2024 年 5 月 20", "20240520"]
+)
+def test_written_date_forms(text: str):
+    assert parse_date(text, SH) == d("2024-05-20")
+
+
+def test_day_and_month_order_comes_from_the_map():
+    assert parse_date("5/6/2024", SH, day_first=True) == d("2024-06-05")
+    assert parse_date("5/6/2024", SH, day_first=False) == d("2024-05-06")
+    with pytest.raises(ValueError, match="ambiguous"):
+        parse_date("5/6/2024", SH)
+    with pytest.raises(ValueError, match="ambiguous"):
+        parse_date("5/6/24", SH, day_first=True)  # the order is known, the century is not
+    with pytest.raises(ValueError, match="two-digit year"):
+        parse_date("24/5/6", SH)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-05-20 10:30", "2024-05-20T10:30:00+08:00"),
+        ("2024-05-20T10:30:15.5", "2024-05-20T10:30:15.500000+08:00"),
+        ("2024-05-20T10:30:00+08", "2024-05-20T10:30:00+08:00"),
+        ("2024-05-20T02:30:00+00:00", "2024-05-20T10:30:00+08:00"),
+        ("2024-05-20T10:29:00+23:59", "2024-05-19T18:30:00+08:00"),
+        ("2024-05-20T10:30:00-01:30", "2024-05-20T20:00:00+08:00"),
+    ],
+)
+def test_written_datetimes(text: str, expected: str):
+    got = parse_datetime(text, SH)
+    assert got.isoformat() == expected
+
+
+@pytest.mark.parametrize("offset", ["+24:00", "+08:60"])
+def test_impossible_offsets_are_refused(offset: str):
+    with pytest.raises(ValueError, match="time zone offset"):
+        parse_datetime(f"2024-05-20T10:30:00{offset}", SH)

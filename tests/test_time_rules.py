@@ -1349,3 +1349,29 @@ def test_verdicts_of_another_engine_decide_what_is_on_time(make_pack: Callable[.
         (Q, "E2", "2024-Q2", "2024-06-30", None, "missing"),
         (W, "E2", None, "2024-04-30", None, "missing"),
     ]
+
+
+def test_trend_subject_where_skips_a_subject_and_judges_the_rest(run: Run):
+    rules = [{**TREND, "subject": {"type": "enterprise", "where": {"high_risk": True}}}]
+    facts = {
+        "enterprise": [ent("E1"), ent("E2", high_risk=True), ent("E3")],
+        "hazard": [hazard(f"H{e}", e, "2025-05-01", "major") for e in ("E1", "E2", "E3")],
+    }
+    assert run(rules, facts, "2026-03-01") == [(T, "E2", "2025", "2025-12-31", None, "exceeded")]
+
+
+def test_a_partition_judges_only_its_own_trend_subjects(make_pack: Callable[..., Path]):
+    packs = load_packs(make_pack([TREND], schema=EXTRA_SCHEMA))
+    raw = {
+        "enterprise": [ent(f"E{i}") for i in range(8)],
+        "hazard": [hazard(f"H{i}", f"E{i}", "2025-05-01", "major") for i in range(8)],
+    }
+    fact_set = collect_facts(packs.schema, rows_from_mapping(raw))
+    compiled = compile_pack(packs)
+    whole = {v.subject.id for v in judge(compiled, fact_set, d("2026-02-01")).violations}
+    parts = [
+        {v.subject.id for v in judge(compiled, fact_set, d("2026-02-01"), part=(k, 2)).violations}
+        for k in range(2)
+    ]
+    assert whole == {f"E{i}" for i in range(8)}
+    assert parts[0] and parts[1] and not parts[0] & parts[1] and parts[0] | parts[1] == whole

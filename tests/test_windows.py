@@ -4,10 +4,13 @@ judging and the due calendar report exactly what the windows say."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from conftest import d, rule
 from hazard_rules import load_packs
@@ -86,6 +89,8 @@ def test_windows_of_a_recurring_rule(make_pack: Callable[..., Path]) -> None:
     ]
     assert [e.id for e in got[0].on_time] == ["I1"] and got[0].late == ()
     assert all(w.status in STATUSES and w.required == 1 for w in got)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        got[0].status = "late"  # type: ignore[misc]
     # due_from/due_until select by due date; due_until defaults to as_of
     assert [w.period for w in rw.windows(subject)] == [
         Period("quarter", 2024, 1),

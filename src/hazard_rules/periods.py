@@ -27,6 +27,7 @@ __all__ = [
     "Period",
     "add_months",
     "check_year",
+    "date_of",
     "local_date",
     "parse_date",
     "parse_datetime",
@@ -282,6 +283,14 @@ def parse_datetime(text: str, zone: tzinfo, day_first: bool | None = None) -> da
     if isinstance(value, datetime):
         return value
     return datetime.combine(value, time(), zone)
+
+
+def date_of(value: object) -> date | None:
+    """The date of a typed record value: a date itself, a datetime's date (coercion has
+    already put it in the pack's time zone, SPEC §3.4.6), None for anything else (missing)."""
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
 
 
 def local_date(value: date | datetime, zone: tzinfo) -> date:

@@ -32,12 +32,12 @@ from typing import Any
 from hazard_rules.assess.config import DEFAULT_WEIGHTS, Assessment
 from hazard_rules.backends.python import compile_condition
 from hazard_rules.engine.compile import CompiledPack, compile_pack
-from hazard_rules.engine.judging import active_span, check_due, exists, local_date, subject_of
+from hazard_rules.engine.judging import active_span, check_due, exists, subject_of
 from hazard_rules.engine.windows import RuleWindows
 from hazard_rules.facts.collect import FactSet
 from hazard_rules.ir import Check, Deadline, Recurring, Trend
 from hazard_rules.packs import PackSet
-from hazard_rules.periods import EVERY, Period, parse_period, period_of
+from hazard_rules.periods import EVERY, Period, date_of, parse_period, period_of
 from hazard_rules.results import (
     Assessed,
     CalendarRow,
@@ -140,7 +140,7 @@ class _Scorer:
             return None
         df = self.schema.types[ref.type].date_field if ref.type in self.schema.types else None
         rec = self.idx.get(ref.type, {}).get(ref.id)
-        return local_date(rec.get(df)) if df and rec is not None else None
+        return date_of(rec.get(df)) if df and rec is not None else None
 
     # -- scorecards --------------------------------------------------------------------------
 
@@ -254,7 +254,7 @@ class _Scorer:
             for rec in self.idx.get(tname, {}).values():
                 if not exists(self.schema, tname, rec, self.as_of):
                     continue
-                own = local_date(rec.get(df)) if df else None
+                own = date_of(rec.get(df)) if df else None
                 owner = self.owner(tname, rec["id"])
                 tally = tallies.get(owner or "")
                 if tally is None:
@@ -274,7 +274,7 @@ class _Scorer:
                         if key in self.waived:
                             self._count(tally, rule.meta.id, "waived")
                             continue
-                        done = local_date(rec.get(rule.done))
+                        done = date_of(rec.get(rule.done))
                         if done is not None and done > self.as_of:
                             done = None
                         if done is not None and done <= due:
@@ -349,14 +349,14 @@ class _Scorer:
         for rec in self.idx.get("hazard", {}).values():
             if self.owner("hazard", rec["id"]) != subject_id:
                 continue
-            found = local_date(rec.get("discovered_on"))
+            found = date_of(rec.get("discovered_on"))
             if found is None or found > self.as_of or not period.contains(found):
                 continue
             if rec.get("level") != "major" and rec["id"] not in proved:
                 continue
             counts["found"] += 1
-            by = local_date(rec.get("rectify_by"))
-            done = local_date(rec.get("rectified_on"))
+            by = date_of(rec.get("rectify_by"))
+            done = date_of(rec.get("rectified_on"))
             if done is not None and done > self.as_of:
                 done = None
             if done is not None:

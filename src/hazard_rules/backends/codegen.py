@@ -14,7 +14,7 @@ rule string stays inert. Each comparison is spliced from the operator table's ex
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from hazard_rules.backends.python import Index
@@ -30,6 +30,7 @@ from hazard_rules.ir import (
     NotOf,
 )
 from hazard_rules.operators import OPERATORS, prepare
+from hazard_rules.periods import date_of
 from hazard_rules.regex import pattern_set
 
 __all__ = ["Classifier", "compile_classifier"]
@@ -41,15 +42,9 @@ Classifier = Callable[[Iterable[Mapping[str, Any]], Index, date], Classified]
 _EMPTY: Mapping[str, Any] = {}
 
 
-def _local(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
-    return value if isinstance(value, date) else None
-
-
 class _Gen:
     def __init__(self) -> None:
-        self.ns: dict[str, Any] = {"_EMPTY": _EMPTY, "_local": _local}
+        self.ns: dict[str, Any] = {"_EMPTY": _EMPTY, "_local": date_of}
         self.consts: dict[Any, str] = {}
         self.keys: dict[str, str] = {}
         self.chains: dict[tuple[str, ...], str] = {}

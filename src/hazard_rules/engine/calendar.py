@@ -21,11 +21,12 @@ from typing import Any
 
 from hazard_rules.api import load_facts
 from hazard_rules.engine.compile import compile_pack
-from hazard_rules.engine.judging import check_due, exists, local_date, subject_of
+from hazard_rules.engine.judging import check_due, exists, subject_of
 from hazard_rules.engine.windows import RuleWindows
 from hazard_rules.facts.collect import FactSet
 from hazard_rules.ir import Check, Deadline, Recurring, Rule
 from hazard_rules.packs import PackSet
+from hazard_rules.periods import date_of
 
 __all__ = ["Upcoming", "format_upcoming", "upcoming"]
 
@@ -106,7 +107,7 @@ def upcoming(
                     continue
                 if not rule.meta.in_effect(due_on):
                     continue
-                done = local_date(rec.get(rule.done))
+                done = date_of(rec.get(rule.done))
                 if done is None or done > as_of:
                     owner_type, owner_id = subject_of(schema, packs.subject, tname, rec)
                     items.append(

@@ -17,13 +17,13 @@ from typing import Any, NamedTuple
 
 from hazard_rules.backends.codegen import Classifier, compile_classifier
 from hazard_rules.backends.python import Predicate, compile_condition
-from hazard_rules.ir import Check, Criterion, Recurring, Rule, RuleMeta, Trend
+from hazard_rules.ir import Check, Condition, Criterion, Recurring, Rule, RuleMeta, Trend
 from hazard_rules.packs import PackSet
 from hazard_rules.periods import Period, parse_period
 from hazard_rules.regex import Regex, compile_regex
 from hazard_rules.results import RecordRef, Violation, WaiverRef
 
-__all__ = ["CompiledPack", "CompiledRule", "Finding", "compile_pack"]
+__all__ = ["CompiledPack", "CompiledRule", "Finding", "compile_pack", "rule_conditions"]
 
 
 class Finding(NamedTuple):
@@ -117,21 +117,27 @@ class CompiledPack:
     )
 
 
+def rule_conditions(rule: Rule) -> dict[str, Condition | None]:
+    """Every condition of a rule by its slot (None: the rule has none there, always true):
+    ``when``, ``applies`` (criterion); ``where``, ``require`` (check); ``subject``,
+    ``evidence`` and ``stricter0``, ``stricter1`` … (the time-based kinds). The one list of a
+    rule's conditions: compiling, the durable backend and the test strategies read it."""
+    if isinstance(rule, Criterion):
+        return {"when": rule.when, "applies": rule.applies}
+    if isinstance(rule, Check):
+        return {"where": rule.where, "require": rule.require}
+    ev = rule.count if isinstance(rule, Trend) else rule.evidence
+    out: dict[str, Condition | None] = {"subject": rule.subject.where, "evidence": ev.where}
+    if isinstance(rule, Recurring):
+        out.update((f"stricter{i}", v.when) for i, v in enumerate(rule.stricter))
+    return out
+
+
 def _compile_rule(rule: Rule) -> CompiledRule:
-    conds: dict[str, Any] = {}
     hints: tuple[Regex, ...] = ()
     if isinstance(rule, Criterion):
-        conds = {"when": rule.when, "applies": rule.applies}
         hints = tuple(compile_regex(h) for h in rule.hints)
-    elif isinstance(rule, Check):
-        conds = {"where": rule.where, "require": rule.require}
-    else:
-        conds = {"subject": rule.subject.where}
-        ev = rule.count if isinstance(rule, Trend) else rule.evidence
-        conds["evidence"] = ev.where
-        if isinstance(rule, Recurring):
-            for i, v in enumerate(rule.stricter):
-                conds[f"stricter{i}"] = v.when
+    conds = rule_conditions(rule)
     return CompiledRule(rule, {k: compile_condition(v) for k, v in conds.items()}, hints)
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from hazard_rules.backends.python import compile_compute
 from hazard_rules.engine.compile import CompiledPack, CompiledRule, Finding, compile_pack
-from hazard_rules.engine.judging import Judging, Record, check_due, local_date
+from hazard_rules.engine.judging import Judging, Record, check_due
 from hazard_rules.engine.time_rules import TimeRuleJudge
 from hazard_rules.facts.collect import FactSet, RawRow, collect_facts
 from hazard_rules.ir import (
@@ -38,6 +38,7 @@ from hazard_rules.ir import (
     Recurring,
     Trend,
 )
+from hazard_rules.periods import date_of
 from hazard_rules.results import Candidate, Classification, Result, label_key, summarize
 
 # Finding and compile_pack live in engine.compile; they are named here only because api.py and
@@ -206,7 +207,7 @@ class RecordRules:
         due = check_due(rule, rec)
         if due is None or not rule.meta.in_effect(due):
             return
-        done = local_date(rec.get(rule.done))
+        done = date_of(rec.get(rule.done))
         if done is not None and done > self.judging.as_of:
             done = None  # SPEC §3.4.3: a done date after as_of has not happened
         if done is not None:

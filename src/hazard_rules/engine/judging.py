@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from hazard_rules.backends.python import Index
 from hazard_rules.engine.compile import CompiledPack, CompiledRule, Finding
 from hazard_rules.facts.collect import FactSet
 from hazard_rules.ir import Check, RuleMeta
-from hazard_rules.periods import Period, add_months
+from hazard_rules.periods import Period, add_months, date_of
 from hazard_rules.results import Candidate, Classification, RecordRef
 from hazard_rules.schema import Schema
 
@@ -22,19 +22,10 @@ __all__ = [
     "active_span",
     "check_due",
     "exists",
-    "local_date",
     "subject_of",
 ]
 
 Record = Mapping[str, Any]
-
-
-def local_date(value: Any) -> date | None:
-    """The date of a record's date or datetime value (datetimes are already in the pack's time
-    zone: coercion converted them); None for anything else."""
-    if isinstance(value, datetime):
-        return value.date()
-    return value if isinstance(value, date) else None
 
 
 def check_due(rule: Check, rec: Mapping[str, Any]) -> date | None:
@@ -44,7 +35,7 @@ def check_due(rule: Check, rec: Mapping[str, Any]) -> date | None:
         return None
     if rule.due.field is None:
         return rule.due.date
-    base = local_date(rec.get(rule.due.field))
+    base = date_of(rec.get(rule.due.field))
     if base is None:
         return None
     try:
@@ -60,7 +51,7 @@ def exists(schema: Schema, tname: str, rec: Record, as_of: date) -> bool:
     df = schema.types[tname].date_field
     if df is None:
         return True
-    d = local_date(rec.get(df))
+    d = date_of(rec.get(df))
     return d is None or d <= as_of
 
 
@@ -68,8 +59,8 @@ def active_span(schema: Schema, tname: str, rec: Record) -> tuple[date | None, d
     """A subject's active span (``active_from``, ``active_until``; None: unbounded), from its
     own fields only (SPEC §3.4.2)."""
     fields = schema.types[tname].fields
-    a_from = local_date(rec.get("active_from")) if "active_from" in fields else None
-    a_until = local_date(rec.get("active_until")) if "active_until" in fields else None
+    a_from = date_of(rec.get("active_from")) if "active_from" in fields else None
+    a_until = date_of(rec.get("active_until")) if "active_until" in fields else None
     return a_from, a_until
 
 
@@ -136,7 +127,7 @@ class Judging:
 
     def own_date(self, tname: str, rec: Record) -> date | None:
         df = self.schema.types[tname].date_field
-        return local_date(rec.get(df)) if df else None
+        return date_of(rec.get(df)) if df else None
 
     def subject_of(self, tname: str, rec: Record) -> RecordRef:
         """SPEC §3.4.1: the target of the record's reference to the subject type, or itself."""

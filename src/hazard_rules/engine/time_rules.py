@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from hazard_rules.engine.compile import CompiledRule
 from hazard_rules.engine.judging import Judging, Record, active_span
-from hazard_rules.engine.windows import RuleWindows, Window, index_evidence
+from hazard_rules.engine.windows import RuleWindows, Window, index_evidence, subjects
 from hazard_rules.ir import Deadline, Recurring, Trend
 from hazard_rules.operators import OPERATORS
 from hazard_rules.periods import Period
@@ -76,12 +76,8 @@ class TimeRuleJudge:
         where = compiled_rule.preds["evidence"]
         index = index_evidence(rule.count, where, j.idx, j.as_of)
         tname = rule.subject.type
-        subject_where = compiled_rule.preds["subject"]
-        for subject in j.idx.get(tname, {}).values():
-            if j.part is not None and not j.mine(subject["id"]):
-                continue
-            if not (j.exists(tname, subject) and subject_where(subject, j.idx)):
-                continue
+        owns = j.mine if j.part is not None else None
+        for subject in subjects(compiled_rule, j.idx, j.schema, j.as_of, owns=owns):
             if not _active_over(active_span(j.schema, tname, subject), rule.period, rule.to):
                 continue
             counted = index.get(subject["id"], ())

@@ -33,9 +33,9 @@ from typing import NamedTuple
 
 from hazard_rules.backends.python import Index, Predicate
 from hazard_rules.engine.compile import CompiledRule
-from hazard_rules.engine.judging import Record, active_span, exists, local_date
-from hazard_rules.ir import Deadline, EvidenceSpec, Recurring
-from hazard_rules.periods import Period, period_of, periods_within
+from hazard_rules.engine.judging import Record, active_span, exists
+from hazard_rules.ir import Deadline, EvidenceSpec, Recurring, Trend
+from hazard_rules.periods import Period, date_of, period_of, periods_within
 from hazard_rules.schema import Schema
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "Window",
     "due_date",
     "index_evidence",
+    "subjects",
     "windows",
 ]
 
@@ -198,12 +199,34 @@ def index_evidence(
     out: dict[str, list[Evidence]] = defaultdict(list)
     for rec in records.get(spec.type, {}).values():
         owner = rec.get(spec.via)
-        day = local_date(rec.get(spec.date_field))
+        day = date_of(rec.get(spec.date_field))
         if owner is None or day is None or day > as_of or not where(rec, records):
             continue
         label = rec.get(spec.period_field) if spec.period_field else None
         out[owner].append(Evidence(day, label if isinstance(label, Period) else None, rec["id"]))
     return out
+
+
+def subjects(
+    compiled: CompiledRule,
+    records: Index,
+    schema: Schema,
+    as_of: date,
+    *,
+    owns: Callable[[str], bool] | None = None,
+) -> list[Record]:
+    """The subjects of a deadline, recurring or trend rule: the records of its subject type
+    existing on as_of that meet its ``subject.where`` (and that ``owns`` accepts, when judging
+    a partition), in record order."""
+    rule = compiled.rule
+    assert isinstance(rule, (Deadline, Recurring, Trend))
+    tname = rule.subject.type
+    where = compiled.preds["subject"]
+    return [
+        r
+        for r in records.get(tname, {}).values()
+        if (owns is None or owns(r["id"])) and exists(schema, tname, r, as_of) and where(r, records)
+    ]
 
 
 class RuleWindows:
@@ -234,15 +257,7 @@ class RuleWindows:
 
     def subjects(self) -> list[Record]:
         """The rule's subjects existing on as_of (and in this partition), in record order."""
-        tname = self.rule.subject.type
-        where = self.compiled.preds["subject"]
-        return [
-            r
-            for r in self.records.get(tname, {}).values()
-            if (self.owns is None or self.owns(r["id"]))
-            and exists(self.schema, tname, r, self.as_of)
-            and where(r, self.records)
-        ]
+        return subjects(self.compiled, self.records, self.schema, self.as_of, owns=self.owns)
 
     def evidence(self, subject_id: str) -> Sequence[Evidence]:
         """The subject's evidence existing on as_of, in record order."""

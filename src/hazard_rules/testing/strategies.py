@@ -37,11 +37,11 @@ from typing import Any
 from hypothesis import strategies as st
 
 from hazard_rules.backends.python import compile_condition
+from hazard_rules.engine.compile import rule_conditions as conditions_by_slot
 from hazard_rules.ir import (
     Check,
     Condition,
     Const,
-    Criterion,
     Deadline,
     Recurring,
     Rule,
@@ -80,19 +80,9 @@ Near = PackSet | Iterable[Condition] | None
 
 
 def rule_conditions(rule: Rule) -> list[Condition]:
-    """Every condition of a rule (``when``, ``applies``, ``where``, ``require`` …)."""
-    out: list[Condition | None] = []
-    if isinstance(rule, Criterion):
-        out = [rule.applies, rule.when]
-    elif isinstance(rule, Check):
-        out = [rule.where, rule.require]
-    elif isinstance(rule, (Deadline, Recurring)):
-        out = [rule.subject.where, rule.evidence.where]
-        if isinstance(rule, Recurring):
-            out.extend(v.when for v in rule.stricter)
-    elif isinstance(rule, Trend):
-        out = [rule.subject.where, rule.count.where]
-    return [c for c in out if c is not None]
+    """Every condition of a rule (``when``, ``applies``, ``where``, ``require`` …), from the
+    one list of them (:func:`hazard_rules.engine.compile.rule_conditions`)."""
+    return [c for c in conditions_by_slot(rule).values() if c is not None]
 
 
 def _conditions(near: Near) -> list[Condition]:

@@ -19,7 +19,7 @@ from datetime import date, datetime, timezone
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from hazard_rules.engine.compile import CompiledPack, compile_pack
+from hazard_rules.engine.compile import CompiledPack, compile_pack, rule_conditions
 from hazard_rules.errors import BackendError
 from hazard_rules.ir import (
     AllOf,
@@ -472,12 +472,6 @@ def timed_by_durable(rule: Any) -> bool:
     return False
 
 
-def _conditions(rule: Criterion | Check) -> dict[str, Condition | None]:
-    if isinstance(rule, Criterion):
-        return {"when": rule.when, "applies": rule.applies}
-    return {"where": rule.where, "require": rule.require}
-
-
 @lru_cache(maxsize=16)
 def compile_plan(packs: PackSet) -> DurablePlan:
     """Compile every criterion and check of ``packs`` to durable rules (memoised by the pack
@@ -492,12 +486,12 @@ def compile_plan(packs: PackSet) -> DurablePlan:
         cc = ConditionCompiler()
         rules: list[DurableRule] = []
         constant: dict[tuple[str, str], bool] = {}
-        for cr in compiled:
-            rule = cr.rule
+        for compiled_rule in compiled:
+            rule = compiled_rule.rule
             assert isinstance(rule, (Criterion, Check))
             if isinstance(rule, Check) and rule.computes:
                 continue  # computed amounts have no durable form: the Python evaluator judges it
-            for slot, cond in _conditions(rule).items():
+            for slot, cond in rule_conditions(rule).items():
                 key = (rule.meta.id, slot)
                 if cond is None:
                     constant[key] = True
@@ -516,9 +510,11 @@ def compile_plan(packs: PackSet) -> DurablePlan:
                 rules.extend(DurableRule(key, p) for p in patterns)
             engines[rule.meta.id] = "durable"
         types.append(TypePlan(tname, tuple(cc.slots.values()), tuple(rules), constant))
-    timed = frozenset(cr.rule.meta.id for cr in python.timed if timed_by_durable(cr.rule))
-    for rid in timed:
+    # in rule order (a set's order changes from run to run, and `engines` is output)
+    by_durable = [c.rule.meta.id for c in python.timed if timed_by_durable(c.rule)]
+    for rid in by_durable:
         engines[rid] = "durable"
+    timed = frozenset(by_durable)
     for rule in packs.rules:
         engines.setdefault(rule.meta.id, "python")
     return DurablePlan(python, tuple(types), engines, timed)
