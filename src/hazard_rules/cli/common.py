@@ -321,6 +321,17 @@ def open_binary_output(output: str) -> Iterator[BinaryIO]:
         yield fh
 
 
+def _file_mode(target: Path) -> int:
+    """The permissions a written file gets: those of the file it replaces, else what the
+    umask leaves of 0666 — as if it had been opened with ``open(target, "w")``."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 @contextmanager
 def _replacing(output: str) -> Iterator[int]:
     """A descriptor of a new temporary file beside ``output``; renamed to ``output`` when the
@@ -337,6 +348,7 @@ def _replacing(output: str) -> Iterator[int]:
     finally:
         if ok:
             try:
+                os.chmod(tmp, _file_mode(target))  # mkstemp made it private (0600)
                 os.replace(tmp, target)
             except OSError as exc:
                 os.unlink(tmp)

@@ -73,12 +73,12 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
         from hazard_rules.output.report_xlsx import write_xlsx
 
         with open_binary_output(args.output) as fh:
-            write_xlsx(result, fh)
+            write_xlsx(result, fh, packs)
     elif fmt == "html":
         from hazard_rules.output.report_html import render_html
 
         with open_output(args.output, out) as stream:
-            stream.write(render_html(result))
+            stream.write(render_html(result, packs))
     elif fmt == "json":
         with open_output(args.output, out) as stream:
             stream.write(result.model_dump_json(indent=2) + "\n")

@@ -26,6 +26,7 @@ from hazard_rules.output.report_view import (
     severity_zh,
     status_zh,
 )
+from hazard_rules.packs import PackSet
 from hazard_rules.results import STATUSES, Result, Scorecard, VetoReason
 
 __all__ = ["MISSING", "render_html", "require_jinja2"]
@@ -126,12 +127,12 @@ def _card(c: Scorecard, prev: Scorecard | None, naming: Naming, grid: Any) -> di
     }
 
 
-def _context(result: Result) -> dict[str, Any]:
+def _context(result: Result, packs: PackSet | None) -> dict[str, Any]:
     from hazard_rules import __version__
 
     a = result.assessment
-    naming = Naming(result)
-    grids = calendar_grid(result)
+    naming = Naming(result, packs)
+    grids = calendar_grid(result, naming)
     prev_cards = {c.subject.id: c for c in (a.previous_scorecards if a else [])}
     cards = [
         _card(c, prev_cards.get(c.subject.id), naming, grids.get(c.subject.id))
@@ -212,8 +213,9 @@ def _context(result: Result) -> dict[str, Any]:
     }
 
 
-def render_html(result: Result) -> str:
-    """The report of ``result`` (with its ``assessment``) as one HTML document."""
+def render_html(result: Result, packs: PackSet | None = None) -> str:
+    """The report of ``result`` (with its ``assessment``) as one HTML document; ``packs``
+    (those evaluated) give the title of every rule named, a candidate's criterion too."""
     jinja2 = require_jinja2()
     env = jinja2.Environment(
         autoescape=True,
@@ -223,4 +225,4 @@ def render_html(result: Result) -> str:
         keep_trailing_newline=True,
     )
     template = env.from_string(_asset("report.html.j2"))
-    return str(template.render(**_context(result)))
+    return str(template.render(**_context(result, packs)))

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from hazard_rules.output.lang import SEVERITY_ZH, STATUS_ZH
+from hazard_rules.packs import PackSet
 from hazard_rules.periods import Period, parse_period
-from hazard_rules.results import Assessed, CalendarRow, RecordRef, Result, Violation
+from hazard_rules.results import Assessed, CalendarRow, RecordRef, Result, VetoReason, Violation
 
 __all__ = [
     "CALENDAR_STATUSES",
+    "EVERY_ZH",
     "FINDING_COLUMNS",
     "Grid",
     "GridCell",
@@ -27,6 +29,7 @@ __all__ = [
     "finding_row",
     "severity_zh",
     "status_zh",
+    "veto_text",
 ]
 
 # status of a calendar cell → (Chinese, English, the mark printed in the cell)
@@ -57,7 +60,7 @@ FINDING_COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 
 _MONTHS = {"month": 1, "quarter": 3, "half_year": 6, "year": 12}
-_UNIT_ZH = {"month": "月", "quarter": "季度", "half_year": "半年", "year": "年"}
+EVERY_ZH = {"month": "月", "quarter": "季度", "half_year": "半年", "year": "年"}
 
 
 def status_zh(status: str) -> str:
@@ -74,13 +77,15 @@ class Naming:
     """Names and enterprises of the subjects a result speaks of (``assessment.names`` and
     ``assessment.owners``), and the title of each rule it mentions."""
 
-    def __init__(self, result: Result) -> None:
+    def __init__(self, result: Result, packs: PackSet | None = None) -> None:
         a = result.assessment
         self.names = dict(a.names) if a is not None else {}
         self.owners = dict(a.owners) if a is not None else {}
         cards = a.scorecards if a is not None else []
         self.subject_type = cards[0].subject.type if cards else "enterprise"
-        titles: dict[str, str] = {}
+        # the packs know every rule (a candidate's criterion too); without them, the titles
+        # the result carries
+        titles: dict[str, str] = {r.meta.id: r.meta.title for r in packs.rules} if packs else {}
         for v in result.violations:
             titles.setdefault(v.rule, v.title)
         if a is not None:
@@ -114,6 +119,18 @@ class Naming:
     def title(self, rule: str) -> str:
         """The rule's title, or ``""`` when the result does not mention it."""
         return self.titles.get(rule, "")
+
+
+def veto_text(r: VetoReason, naming: Naming) -> str:
+    """A 一票否优 reason in one line: the veto, the finding that caused it, the citation."""
+    where = r.period or (str(r.record) if r.record else "")
+    due = f"，截止 {r.due}" if r.due else ""
+    doubt = "（存疑）" if r.doubtful else ""
+    cite = f"；依据 {r.cite}" if r.cite else ""
+    return (
+        f"{r.veto}：{naming.title(r.rule)}（{r.rule}）{status_zh(r.status)} {where}{due}{doubt}"
+        f"{cite}"
+    )
 
 
 def _waiver_text(v: Violation) -> str:
@@ -189,7 +206,7 @@ class Grid:
     @property
     def unit_zh(self) -> str:
         """The column unit in Chinese (月, 季度 …)."""
-        return _UNIT_ZH[self.unit]
+        return EVERY_ZH[self.unit]
 
     def years(self) -> list[tuple[int, int]]:
         """(year, number of columns) for the header above the columns."""
@@ -253,7 +270,7 @@ def _cells(row: CalendarRow, columns: list[GridColumn]) -> tuple[GridCell, ...]:
     return tuple(cells)
 
 
-def calendar_grid(result: Result) -> dict[str, Grid]:
+def calendar_grid(result: Result, naming: Naming | None = None) -> dict[str, Grid]:
     """The heatmap per enterprise id (sites under their enterprise), in the order of the
     scorecards: month columns (quarters when no obligation is monthly) from the start of the
     previous period to the end of the assessed one."""
@@ -263,7 +280,7 @@ def calendar_grid(result: Result) -> dict[str, Grid]:
     start, end = _window(a)
     unit = _unit_of(list(a.calendar))
     columns = _columns(unit, start, end)
-    naming = Naming(result)
+    naming = naming or Naming(result)
     by_owner: dict[str, list[GridRow]] = {}
     for r in a.calendar:
         owner = r.owner or naming.enterprise(r.subject)

@@ -20,13 +20,16 @@ from hazard_rules.errors import HazardRulesError
 from hazard_rules.output.lang import translate
 from hazard_rules.output.report_view import (
     CALENDAR_STATUSES,
+    EVERY_ZH,
     FINDING_COLUMNS,
     Naming,
     calendar_grid,
     finding_row,
     severity_zh,
     status_zh,
+    veto_text,
 )
+from hazard_rules.packs import PackSet
 from hazard_rules.results import STATUSES, Result
 
 __all__ = ["FORMULA_STARTS", "MISSING", "SHEETS", "neutralise", "require_openpyxl", "write_xlsx"]
@@ -160,11 +163,7 @@ def _summary(book: Any, result: Result, naming: Naming) -> None:
     prev = {c.subject.id: c for c in a.previous_scorecards}
     for c in a.scorecards:
         p = prev.get(c.subject.id)
-        reasons = "\n".join(
-            f"{r.veto}（{r.cite or ''}）：{naming.title(r.rule)} {r.rule} {status_zh(r.status)} "
-            f"{r.period or (str(r.record) if r.record else '')}{'（存疑）' if r.doubtful else ''}"
-            for r in c.veto_reasons
-        )
+        reasons = "\n".join(veto_text(r, naming) for r in c.veto_reasons)
         m = c.major_hazards
         by_status = [sum(c.findings.get(s, {}).values()) for s in statuses]
         sheet.append(
@@ -301,7 +300,7 @@ def _calendar(book: Any, result: Result, naming: Naming) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    grids = calendar_grid(result)
+    grids = calendar_grid(result, naming)
     columns = next(iter(grids.values())).columns if grids else ()
     fixed = ["企业编号", "企业名称", "主体", "规则", "事项", "周期"]
     sheet = _Sheet(book, "日历", [*fixed, *(c.period.label for c in columns)])
@@ -318,7 +317,7 @@ def _calendar(book: Any, result: Result, naming: Naming) -> None:
                     naming.subject(r.subject),
                     r.rule,
                     r.title,
-                    r.every,
+                    EVERY_ZH.get(r.every, r.every),
                 ]
             )
             col = len(fixed) + 1
@@ -397,14 +396,15 @@ def _about(book: Any, result: Result) -> None:
     sheet.finish(wrap_over=90)
 
 
-def write_xlsx(result: Result, stream: BinaryIO) -> None:
-    """Write the workbook of ``result`` (with its ``assessment``) to ``stream``."""
+def write_xlsx(result: Result, stream: BinaryIO, packs: PackSet | None = None) -> None:
+    """Write the workbook of ``result`` (with its ``assessment``) to ``stream``; ``packs``
+    (those evaluated) give the title of every rule named, a candidate's criterion too."""
     openpyxl = require_openpyxl()
     book = openpyxl.Workbook()
     book.remove(book.active)
     book.properties.creator = "hazard-rules"
     book.properties.title = "安全生产督查考核报告"
-    naming = Naming(result)
+    naming = Naming(result, packs)
     _summary(book, result, naming)
     _obligations(book, result, naming)
     _ranking(book, result, naming)
