@@ -35,9 +35,9 @@ def report_format(output: str | None) -> str:
         return "table"
     suffix = Path(output).suffix.lower()
     if suffix not in REPORT_FORMATS:
-        shown = f"the extension {suffix!r}" if suffix else "no extension"
+        shown = f"{suffix} is not a report format" if suffix else "the file has no extension"
         raise argparse.ArgumentTypeError(
-            f"-o {output}: {shown} fits no report format; the format follows the extension: "
+            f"-o {output}: {shown}; the format follows the extension, one of "
             f"{', '.join(REPORT_FORMATS)}"
         )
     return REPORT_FORMATS[suffix]

@@ -79,6 +79,7 @@ class _Sheet:
         self.row = 0
         self.wrap = Alignment(wrap_text=True, vertical="top")
         self.append(header)
+        self.widths = [w + 3 for w in self.widths]  # room for the filter's button
         for cell in self.ws[1]:
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor=_HEADER_FILL)

@@ -1,5 +1,6 @@
 // Filters of the findings table. Without this script the page reads fully: nothing is hidden
-// by default, and the form (useless without it) stays hidden. When it has run, it marks
+// by default, and the form (useless without it) stays hidden. The page's query string may
+// preselect them (report.html?enterprise=E01&status=missing). When it has run, it marks
 // <html data-js="ok">.
 (function () {
   "use strict";
@@ -33,6 +34,14 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
     });
+    // ?enterprise=E01&status=late&rule=… preselects the filters (a link to a view)
+    var params = new URLSearchParams(window.location.search);
+    for (var k = 0; k < selects.length; k++) {
+      var given = params.get(selects[k].name);
+      if (given !== null && selects[k].querySelector("option[value=\"" + CSS.escape(given) + "\"]")) {
+        selects[k].value = given;
+      }
+    }
     form.hidden = false;
     apply();
   }
