@@ -365,7 +365,10 @@ def evil(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
                 "where": {"discovered_on": {"lte": date(2023, 12, 31)}},
                 "due": date(2024, 12, 31),
                 "done": "rectified_on",
-                "message": {"zh": "{record}（{description}）未整改", "en": "{record}: {description}"},
+                "message": {
+                    "zh": "{record}（{description}）未整改",
+                    "en": "{record}: {description}",
+                },
             }
         ],
         pack_id="evil",
