@@ -61,6 +61,9 @@ def test_the_wheel_holds_packs_and_example_and_nothing_else(installed: tuple[Pat
     assert "hazard_rules/rules/core/pack.yaml" in names
     assert "hazard_rules/example_export/hazard.csv" in names
     assert "hazard_rules/py.typed" in names
+    # the HTML report's template, style and script are package data
+    for asset in ("report.html.j2", "report.css", "report.js"):
+        assert f"hazard_rules/output/templates/{asset}" in names
     assert not [
         n for n in names if n.startswith(("tests/", ".venv", "examples/")) or "__pycache__" in n
     ]
@@ -80,5 +83,12 @@ def test_the_readme_library_example_runs_from_the_wheel(
         "import hazard_rules, pathlib; "
         "p = hazard_rules.example_export(); "
         "assert 'site-packages' in str(p) and (p / 'enterprise.csv').is_file(), p"
+    )
+    _run([str(python), "-c", code], tmp_path)
+    # the report's template is read from the installed package
+    code = (
+        "from importlib import resources; "
+        "t = resources.files('hazard_rules.output') / 'templates' / 'report.html.j2'; "
+        "assert 'Content-Security-Policy' in t.read_text('utf-8')"
     )
     _run([str(python), "-c", code], tmp_path)

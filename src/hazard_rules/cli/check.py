@@ -13,6 +13,7 @@ from hazard_rules.cli.common import (
     as_of_arg,
     exit_code,
     open_output,
+    output_fits,
     pack_option,
     packs_of,
     reading_options,
@@ -48,6 +49,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
     from hazard_rules.output import report
     from hazard_rules.output.table import color_enabled, terminal_width
 
+    output_fits(args.output, args.format, "check")
     packs = select_rules(packs_of(args.pack), args.select, args.ignore)
     if args.statistics and args.format not in ("table", "json"):
         raise argparse.ArgumentTypeError("--statistics prints a table or, with --format json, JSON")
@@ -101,6 +103,7 @@ def cmd_due(args: argparse.Namespace, out: TextIO) -> int:
     from hazard_rules.output.table import color_enabled, terminal_width
     from hazard_rules.results import Counts, Result
 
+    output_fits(args.output, args.format, "due")
     packs = select_rules(packs_of(args.pack), args.select, args.ignore)
     as_of = as_of_arg(args.as_of)
     if args.format == "ics":
@@ -141,6 +144,7 @@ def cmd_due(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_inspect(args: argparse.Namespace, out: TextIO) -> int:
     from hazard_rules.io.inspect import format_inspection, inspect_export
 
+    output_fits(args.output, args.format, "inspect")
     packs = packs_of(args.pack)
     report = inspect_export(packs, args.export, encoding=args.encoding, column_map=args.map)
     with open_output(args.output, out) as stream:

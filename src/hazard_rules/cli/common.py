@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from hazard_rules.errors import InputError
 from hazard_rules.packs import PackSet, bundled_packs, bundled_root, load_packs
@@ -26,7 +26,9 @@ __all__ = [
     "as_of_arg",
     "exit_code",
     "local_packs",
+    "open_binary_output",
     "open_output",
+    "output_fits",
     "pack_hint",
     "pack_option",
     "packs_of",
@@ -258,6 +260,48 @@ def add_config_flags(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--fail-on", choices=SEVERITIES, metavar="SEVERITY")
 
 
+# what a file's extension says it holds: the formats that may be written to it ("*": any
+# text format). Extensions not listed say nothing and are accepted.
+_SUFFIX_FITS: dict[str, tuple[str, ...]] = {
+    "": ("*",),
+    ".txt": ("*",),
+    ".log": ("*",),
+    ".out": ("*",),
+    ".json": ("json", "sarif"),
+    ".jsonl": ("jsonl",),
+    ".ndjson": ("jsonl",),
+    ".csv": ("csv",),
+    ".sarif": ("sarif",),
+    ".xml": ("junit",),
+    ".ics": ("ics",),
+    # documents and workbooks: no text format fits them
+    **dict.fromkeys((".html", ".htm", ".xlsx", ".xlsm", ".xls", ".ods", ".pdf", ".docx"), ()),
+}
+_REPORTS = (".html", ".htm", ".xlsx", ".xlsm", ".xls", ".ods", ".pdf", ".docx")
+
+
+def output_fits(output: str | None, fmt: str, command: str) -> None:
+    """Refuse ``-o FILE`` when its extension says it holds something else than ``fmt``
+    (``check -o report.xlsx`` must not write a text table into a workbook): a usage error
+    saying which ``--format`` fits, or that reports are ``hazard-rules report``'s."""
+    if not output:
+        return
+    suffix = Path(output).suffix.lower()
+    fits = _SUFFIX_FITS.get(suffix)
+    if fits is None or "*" in fits or fmt in fits:
+        return
+    if suffix in _REPORTS:
+        hint = (
+            "; an HTML or Excel report to hand on is written by "
+            "`hazard-rules report EXPORT -o report.html` (or report.xlsx)"
+        )
+    else:
+        hint = f"; for a {suffix} file use --format {fits[0]}"
+    raise argparse.ArgumentTypeError(
+        f"-o {output}: `{command} --format {fmt}` does not write {suffix} files{hint}"
+    )
+
+
 @contextmanager
 def open_output(output: str | None, out: TextIO) -> Iterator[TextIO]:
     """``out``, or a file written under a temporary name and renamed into place only when
@@ -265,6 +309,33 @@ def open_output(output: str | None, out: TextIO) -> Iterator[TextIO]:
     if not output:
         yield out
         return
+    with _replacing(output) as fd, os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        yield fh
+
+
+@contextmanager
+def open_binary_output(output: str) -> Iterator[BinaryIO]:
+    """The file ``output`` opened for bytes (a workbook), written the way
+    :func:`open_output` writes: under a temporary name, renamed into place when complete."""
+    with _replacing(output) as fd, os.fdopen(fd, "wb") as fh:
+        yield fh
+
+
+def _file_mode(target: Path) -> int:
+    """The permissions a written file gets: those of the file it replaces, else what the
+    umask leaves of 0666 — as if it had been opened with ``open(target, "w")``."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+@contextmanager
+def _replacing(output: str) -> Iterator[int]:
+    """A descriptor of a new temporary file beside ``output``; renamed to ``output`` when the
+    block ends normally, removed when it raises."""
     target = Path(output)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
@@ -272,12 +343,12 @@ def open_output(output: str | None, out: TextIO) -> Iterator[TextIO]:
         raise InputError(f"{output}: cannot write: {exc.strerror or exc}") from exc
     ok = False
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            yield fh
+        yield fd
         ok = True
     finally:
         if ok:
             try:
+                os.chmod(tmp, _file_mode(target))  # mkstemp made it private (0600)
                 os.replace(tmp, target)
             except OSError as exc:
                 os.unlink(tmp)

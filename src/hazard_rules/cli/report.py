@@ -8,9 +8,16 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from hazard_rules.cli.common import as_of_arg, open_output, pack_option, packs_of, report_rejections
+from hazard_rules.cli.common import (
+    as_of_arg,
+    open_binary_output,
+    open_output,
+    pack_option,
+    packs_of,
+    report_rejections,
+)
 
-__all__ = ["REPORT_FORMATS", "register"]
+__all__ = ["REPORT_FORMATS", "register", "report_format"]
 
 REPORT_FORMATS = {
     ".html": "html",
@@ -21,31 +28,58 @@ REPORT_FORMATS = {
 }
 
 
+def report_format(output: str | None) -> str:
+    """The format of ``-o FILE`` by its extension (``table`` on stdout); an extension that
+    fits no format is a usage error naming the ones that do."""
+    if not output:
+        return "table"
+    suffix = Path(output).suffix.lower()
+    if suffix not in REPORT_FORMATS:
+        shown = f"{suffix} is not a report format" if suffix else "the file has no extension"
+        raise argparse.ArgumentTypeError(
+            f"-o {output}: {shown}; the format follows the extension, one of "
+            f"{', '.join(REPORT_FORMATS)}"
+        )
+    return REPORT_FORMATS[suffix]
+
+
 def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
-    from hazard_rules.api import assess
+    from hazard_rules.api import assess, evaluate, load_facts
     from hazard_rules.cli.check import max_rejected_arg
 
-    fmt = "table"
-    if args.output:
-        suffix = Path(args.output).suffix.lower()
-        if suffix not in REPORT_FORMATS:
-            raise argparse.ArgumentTypeError(
-                f"-o {args.output}: a report is {', '.join(REPORT_FORMATS)} (the format follows "
-                "the extension)"
-            )
-        fmt = REPORT_FORMATS[suffix]
+    fmt = report_format(args.output)
+    # a missing extra is a usage error, found before the export is read
+    if fmt == "html":
+        from hazard_rules.output.report_html import require_jinja2
+
+        require_jinja2()
+    elif fmt == "xlsx":
+        from hazard_rules.output.report_xlsx import require_openpyxl
+
+        require_openpyxl()
     packs = packs_of(args.pack)
+    as_of = as_of_arg(args.as_of)
+    limit = max_rejected_arg(args)
+    facts = load_facts(packs, args.export, encoding=args.encoding, column_map=args.map)
     result = assess(
-        packs,
-        args.export,
-        as_of_arg(args.as_of),
-        period=args.period,
-        waivers=args.waivers,
-        column_map=args.map,
-        encoding=args.encoding,
-        max_rejected=max_rejected_arg(args),
+        packs, facts, as_of, period=args.period, waivers=args.waivers, max_rejected=limit
     )
-    if fmt == "json":
+    if fmt in ("html", "xlsx", "json"):
+        # the reports list the records no criterion matched; assess() does not collect them,
+        # so they come from an evaluation of the same facts that asks for them
+        unmapped = evaluate(packs, facts, as_of, show_unmapped=True, max_rejected=None).unmapped
+        result = result.model_copy(update={"unmapped": unmapped})
+    if fmt == "xlsx":
+        from hazard_rules.output.report_xlsx import write_xlsx
+
+        with open_binary_output(args.output) as fh:
+            write_xlsx(result, fh, packs)
+    elif fmt == "html":
+        from hazard_rules.output.report_html import render_html
+
+        with open_output(args.output, out) as stream:
+            stream.write(render_html(result, packs))
+    elif fmt == "json":
         with open_output(args.output, out) as stream:
             stream.write(result.model_dump_json(indent=2) + "\n")
     else:
