@@ -9,6 +9,8 @@ from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import rule
 from hazard_rules import evaluate
@@ -65,3 +67,59 @@ def test_regex_objects_compare_hash_and_pickle_by_pattern() -> None:
     assert pickle.loads(pickle.dumps(a)) == a
     assert pattern_set(["动火", "焊"]).search("电焊") is not None
     assert isinstance(a, Regex) and a.search("现场动焊") is not None
+
+
+def _bundled_patterns() -> list[str]:
+    from hazard_rules import load_packs
+    from hazard_rules.ir import Criterion, Leaf
+    from hazard_rules.regex import Regex
+
+    found: set[str] = set()
+
+    def walk(cond: Any) -> None:
+        if cond is None:
+            return
+        if isinstance(cond, Leaf):
+            if isinstance(getattr(cond.operand, "value", None), Regex):
+                found.add(cond.operand.value.pattern)
+            return
+        for c in getattr(cond, "items", ()) or ([cond.item] if hasattr(cond, "item") else []):
+            walk(c)
+
+    for r in load_packs().rules:
+        if isinstance(r, Criterion):
+            found.update(r.hints)
+            walk(r.when)
+            walk(r.applies)
+    return sorted(found)
+
+
+BUNDLED = _bundled_patterns()
+
+
+def test_the_bundled_patterns_are_found() -> None:
+    assert len(BUNDLED) > 100
+
+
+@given(data=st.data())
+@settings(max_examples=300, deadline=None)
+def test_both_engines_agree_on_the_bundled_patterns(data: Any) -> None:
+    """Python's engine (short texts) and RE2 (the rest) give the same answer."""
+    import re
+
+    import re2
+
+    from hazard_rules.testing.values import regex_example
+
+    pattern = data.draw(st.sampled_from(BUNDLED))
+    example = regex_example(pattern) or ""
+    noise = data.draw(st.text(alphabet="动火焊氨气体报警１２3 \nab.-", max_size=30))
+    cut = data.draw(st.integers(0, len(example)))
+    text = data.draw(st.sampled_from([example, noise + example, example[:cut] + noise, noise]))
+    py = re.compile(pattern, re.ASCII).search(text) is not None
+    opts = re2.Options()
+    opts.log_errors = False
+    rr = re2.compile(pattern, opts).search(text) is not None
+    assert py == rr, (pattern, text)
+    r = compile_regex(pattern)
+    assert (r.search(text) is not None) == rr

@@ -147,6 +147,14 @@ class _Loader:
         return out
 
     def resolve(self, ref: str | os.PathLike[str], near: Path | None) -> Path | None:
+        """The folder of the pack ``ref`` names, or None (a name no file system accepts — too
+        long, a NUL — names no pack either)."""
+        try:
+            return self._resolve(ref, near)
+        except (OSError, ValueError):
+            return None
+
+    def _resolve(self, ref: str | os.PathLike[str], near: Path | None) -> Path | None:
         text = str(ref)
         p = Path(text)
         if p.name == "pack.yaml":

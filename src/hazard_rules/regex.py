@@ -7,15 +7,31 @@ load-time error with the location and a suggestion. A pattern is at most
 :data:`PATTERN_CAP` characters and RE2 may use at most :data:`MEMORY_CAP` bytes compiling
 it; texts are at most 1 MiB characters (``facts.coerce.TEXT_LIMIT``: a longer value is a
 rejected field). Search semantics are Python's ``re.search``: anywhere in the text.
+
+Speed. RE2's Python binding costs a few microseconds per call, Python's own engine well
+under one for the short texts rules match (hazard descriptions). So each pattern also gets a
+bound on the work a backtracking engine could do: a pattern without nested repetition is
+costed as ``C · n^(u+1)`` steps for a text of ``n`` characters (``u`` unbounded repeats,
+``C`` the product of its alternatives and bounded repeats), and a text short enough for that
+to stay under :data:`STEP_CAP` is searched by Python's engine — with ``re.ASCII``, so that
+``\\d``, ``\\w``, ``\\s`` and ``\b`` mean what they mean in RE2 — and any other text, or any
+text for a pattern with nested repetition, by RE2. Both give the same answer (a property
+test holds them equal); only the time differs, and it is bounded either way.
 """
 
 from __future__ import annotations
 
 import re
+import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import re2
+
+_parser: Any = __import__(
+    "re._parser" if sys.version_info >= (3, 11) else "sre_parse", fromlist=["parse"]
+)
 
 _BACKREF = re.compile(r"\\[1-9]")
 _LOOKAROUND = re.compile(r"\(\?<?[=!]")
@@ -23,6 +39,7 @@ _LOOKAROUND = re.compile(r"\(\?<?[=!]")
 __all__ = ["MEMORY_CAP", "PATTERN_CAP", "Regex", "RegexError", "compile_regex", "pattern_set"]
 
 PATTERN_CAP = 10_000  # characters in one pattern
+TEXT_CAP = 1 << 20  # characters in one text value (facts.coerce.TEXT_LIMIT)
 MEMORY_CAP = 8 << 20  # bytes RE2 may use for one compiled pattern
 
 
@@ -50,11 +67,82 @@ def _explain(pattern: str, error: str) -> str:
     return error
 
 
+STEP_CAP = 2_000_000  # backtracking steps a search may take on Python's engine
+_MAXREPEAT = _parser.MAXREPEAT
+_BIG_REPEAT = 64  # a bounded repeat above this counts as unbounded
+
+
+def _cost(items: Any) -> tuple[float, int] | None:
+    """(C, u) of a parsed pattern (see the module docstring), or None when a repeat nests
+    another repeat (exponential backtracking is possible: RE2 only)."""
+    c, u = 1.0, 0
+    for op, arg in items:
+        name = str(op)
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            lo, hi, body = arg
+            inner = _cost(body)
+            if inner is None or inner[1] > 0 or _repeats(body):
+                return None
+            if hi is _MAXREPEAT or hi > _BIG_REPEAT:
+                u += 1
+                c *= inner[0]
+            else:
+                c *= (hi - lo + 1) * inner[0]
+        elif name == "BRANCH":
+            total, most = 0.0, 0
+            for alt in arg[1]:
+                got = _cost(alt)
+                if got is None:
+                    return None
+                total += got[0]
+                most = max(most, got[1])
+            c *= total
+            u += most
+        elif name in ("SUBPATTERN", "ATOMIC_GROUP"):
+            got = _cost(arg[-1])
+            if got is None:
+                return None
+            c *= got[0]
+            u += got[1]
+        elif name in ("GROUPREF", "GROUPREF_EXISTS", "ASSERT", "ASSERT_NOT"):
+            return None
+    return c, u
+
+
+def _repeats(items: Any) -> bool:
+    """True when a parsed pattern contains a repeat anywhere."""
+    for op, arg in items:
+        name = str(op)
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            return True
+        if name == "BRANCH" and any(_repeats(alt) for alt in arg[1]):
+            return True
+        if name in ("SUBPATTERN", "ATOMIC_GROUP") and _repeats(arg[-1]):
+            return True
+    return False
+
+
+def _python_engine(pattern: str) -> tuple[re.Pattern[str], int] | None:
+    """Python's compiled pattern and the longest text it may search, or None (RE2 only)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            compiled = re.compile(pattern, re.ASCII)
+            cost = _cost(_parser.parse(pattern, re.ASCII))
+    except (re.error, Warning, RecursionError, OverflowError, ValueError):
+        return None
+    if cost is None:
+        return None
+    c, u = cost
+    longest = int((STEP_CAP / max(c, 1.0)) ** (1 / (u + 1)))
+    return (compiled, longest) if longest >= 1 else None
+
+
 class Regex:
     """A compiled pattern with ``search`` (as ``re.search``) and ``pattern``; equal when the
     patterns are equal; picklable."""
 
-    __slots__ = ("_compiled", "pattern", "search")
+    __slots__ = ("_compiled", "pattern", "python_up_to", "search")
 
     def __init__(self, pattern: str) -> None:
         if len(pattern) > PATTERN_CAP:
@@ -65,7 +153,20 @@ class Regex:
             raise RegexError(_explain(pattern, _text(exc))) from None
         self.pattern = pattern
         self._compiled = compiled
-        self.search = compiled.search  # bound once: no Python frame per match
+        fast = _python_engine(pattern)
+        # the longest text Python's engine searches (0: RE2 for every text)
+        self.python_up_to = fast[1] if fast is not None else 0
+        if fast is None:
+            self.search = compiled.search
+        elif fast[1] >= TEXT_CAP:
+            self.search = fast[0].search  # cheap for any text hazard-rules accepts
+        else:
+            py, limit, slow = fast[0].search, fast[1], compiled.search
+
+            def search(text: str) -> Any:
+                return py(text) if len(text) <= limit else slow(text)
+
+            self.search = search
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Regex) and other.pattern == self.pattern

@@ -181,7 +181,9 @@ class _Builder:
         fields = self.types.setdefault(tname, {"id": _ID})
         meta = self.meta.setdefault(tname, {})
         for key in ("label", "date", "doc"):
-            if key in tdoc:
+            if key in tdoc and not isinstance(tdoc[key], str):
+                self.err(smap.span((*where, key)), "invalid_schema", f"a type's `{key}` is text")
+            elif key in tdoc:
                 if key in meta and meta[key][0] != tdoc[key]:
                     self.err(
                         smap.span((*where, key)),
@@ -251,6 +253,12 @@ class _Builder:
             if key not in _FIELD_KEYS:
                 hint = did_you_mean(key, _FIELD_KEYS)
                 self.err(smap.key_span((*where, key)), "unknown_key", f"unknown key {key!r}{hint}")
+        for key in ("label", "doc"):
+            if isinstance(doc.get(key), (dict, list)):
+                self.err(
+                    smap.span((*where, key)), "invalid_field", f"field {name!r}: `{key}` is text"
+                )
+                return None
         optional = bool(doc.get("optional", False))
         if "ref" in doc:
             kind = "ref"
