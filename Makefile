@@ -22,7 +22,8 @@ $(STAMP): pyproject.toml | venv
 
 demo: $(STAMP)
 	@echo "== hazard-rules check examples/export (as of 2026-01-15) =="
-	@$(RUN) check examples/export --pack baoshan-2024 --pack gm-2023 --pack chem-2017 --pack mem-16 \
+	@$(RUN) check examples/export --pack baoshan-2024 --pack gm-2023 --pack chem-2017 --pack gas-2023 \
+		--pack construction-2024 --pack mem-16 \
 		--as-of 2026-01-15 --show-unmapped; rc=$$?; \
 		if [ $$rc -gt 1 ]; then exit $$rc; fi; \
 		echo "(exit code $$rc: 1 means violations were found, as intended in this example)"

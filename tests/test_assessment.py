@@ -35,11 +35,15 @@ def test_the_ranking_of_2025(year: Result) -> None:
     a = year.assessment
     assert a is not None and (a.period, a.previous) == ("2025", "2024")
     ranked = [(e.rank, e.subject.id) for e in a.ranking if not e.vetoed]
-    assert ranked == [(1, "E02"), (2, "E03"), (3, "E06")]
-    assert [e.subject.id for e in a.ranking if e.vetoed] == ["E01", "E04", "E05"]
+    assert ranked == [(1, "E02"), (2, "E03")]
+    assert [e.subject.id for e in a.ranking if e.vetoed] == ["E01", "E04", "E05", "E06"]
     assert all(e.rank is None for e in a.ranking if e.vetoed)
     e02 = a.ranking[0]
-    assert e02.score == 95.7 and e02.previous_rank == 4 and e02.rank_change == 3
+    assert e02.score == 95.7 and e02.previous_rank == 3 and e02.rank_change == 2
+    # E03 was vetoed in 2024 (H037, construction-2024.5-3): no previous rank, no rank change
+    e03 = a.ranking[1]
+    assert e03.score == 95.1 and e03.previous_score == 97.8
+    assert e03.previous_rank is None and e03.rank_change is None
 
 
 @pytest.mark.parametrize(
@@ -55,6 +59,26 @@ def test_the_veto_reasons(year: Result, sid: str, veto: str, rule: str) -> None:
     assert c.vetoed
     assert [(r.veto, r.rule) for r in c.veto_reasons] == [(veto, rule)]
     assert c.veto_reasons[0].cite and "宝国资委〔2024〕11号" in c.veto_reasons[0].cite
+
+
+def test_e06_is_vetoed_for_its_increase_and_its_misrecorded_gas_hazard(year: Result) -> None:
+    c = card(year, "E06")
+    assert c.vetoed
+    assert [(r.veto, r.rule, r.record.id if r.record else None) for r in c.veto_reasons] == [
+        ("重大事故隐患增量未得到遏制", "baoshan-2024.major-hazards-curbed", None),
+        ("判定为重大事故隐患却按一般隐患记录", "gas-2023.6-1", "H034"),
+    ]
+    # H034 proved major by gas-2023.6-1, H035 recorded major: both found in 2025, on time
+    assert (c.major_hazards.found, c.major_hazards.rectified_on_time) == (2, 2)
+
+
+def test_e03_was_vetoed_in_2024_for_a_misrecorded_construction_hazard() -> None:
+    result = assess(load_packs(), EXPORT, AS_OF, period="2024", waivers=WAIVERS)
+    c = card(result, "E03")
+    assert [(r.veto, r.rule, r.record.id if r.record else None) for r in c.veto_reasons] == [
+        ("判定为重大事故隐患却按一般隐患记录", "construction-2024.5-3", "H037")
+    ]
+    assert c.major_hazards.found == 3  # H010, H011 recorded major; H037 proved major
 
 
 def test_a_scorecard_counts_obligations_findings_and_major_hazards(year: Result) -> None:
@@ -77,7 +101,9 @@ def test_a_waived_obligation_is_counted_apart_and_never_vetoes(year: Result) -> 
     e06 = card(year, "E06")
     monthly = next(o for o in e06.obligations if o.rule == "baoshan-2024.monthly-report")
     assert (monthly.judged, monthly.met, monthly.waived) == (11, 11, 1)
-    assert e06.waived == 1 and not e06.vetoed
+    assert e06.waived == 1
+    # E06 is vetoed (major-hazards-curbed, H034), but never for the waived report
+    assert e06.vetoed and "baoshan-2024.monthly-report" not in {r.rule for r in e06.veto_reasons}
 
 
 def test_site_obligations_count_for_their_enterprise(year: Result) -> None:
@@ -152,6 +178,8 @@ def test_a_users_pack_replaces_the_veto_list(tmp_path: Path) -> None:
     result = assess(packs, EXPORT, AS_OF)
     vetoed = {c.subject.id for c in result.assessment.scorecards if c.vetoed}  # type: ignore[union-attr]
     assert vetoed == {"E06"}  # the August report; nothing else vetoes now
+    waived = assess(packs, EXPORT, AS_OF, waivers=WAIVERS)  # the August report, waived
+    assert not any(c.vetoed for c in waived.assessment.scorecards)  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(

@@ -63,7 +63,7 @@ def test_check_sarif_validates_and_locates_findings(
     assert lead["properties"]["severity"] == "high"
     assert lead["defaultConfiguration"]["level"] == "error"
     results = run_["results"]
-    assert len(results) == 23
+    assert len(results) == 24
     by_key = {(r["ruleId"], r["properties"].get("record")): r for r in results}
     h001 = by_key[("baoshan-2024.legacy-hazards-cleared", "hazard:H001")]
     loc = h001["locations"][0]["physicalLocation"]
@@ -80,7 +80,7 @@ def test_check_sarif_validates_and_locates_findings(
             r["ruleId"] in rules
             and run_["tool"]["driver"]["rules"][r["ruleIndex"]]["id"] == r["ruleId"]
         )
-    assert len({r["partialFingerprints"]["hazardRulesFinding/v1"] for r in results}) == 23
+    assert len({r["partialFingerprints"]["hazardRulesFinding/v1"] for r in results}) == 24
     notes = run_["invocations"][0]["toolExecutionNotifications"]
     assert {n["locations"][0]["physicalLocation"]["region"]["startLine"] for n in notes} == {
         20,
@@ -132,10 +132,10 @@ def test_check_junit_parses(
     assert suite.get("name") == "baoshan-2024"
     cases = suite.findall("testcase")
     failing = [c for c in cases if c.find("failure") is not None]
-    # 22 findings, each of another rule × subject: one failing case per pair
+    # 23 findings, each of another rule × subject: one failing case per pair
     pairs = {(c.get("classname"), c.get("name")) for c in failing}
-    assert len(pairs) == len(failing) == 22
-    assert int(suite.get("failures", "0")) == 22
+    assert len(pairs) == len(failing) == 23
+    assert int(suite.get("failures", "0")) == 23
     assert int(root.get("tests", "0")) == len(cases)
     passed = [c for c in cases if c.find("failure") is None]
     assert all(c.get("name") == "(all subjects)" for c in passed)
@@ -165,8 +165,8 @@ def test_check_github_annotations(
     )
     assert code == 1
     lines = out.splitlines()
-    assert len(lines) == 23  # 22 findings and the totals
-    assert lines[-1].startswith("::notice title=hazard-rules::as of 2026-01-15: 22 violation(s)")
+    assert len(lines) == 24  # 23 findings and the totals
+    assert lines[-1].startswith("::notice title=hazard-rules::as of 2026-01-15: 23 violation(s)")
     h001 = next(ln for ln in lines if "legacy-hazards-cleared overdue E01" in ln)
     assert h001.startswith("::error file=examples/export/hazard.csv,line=2,title=")
     assert any(ln.startswith("::notice ") and "task-list-format" in ln for ln in lines)  # low

@@ -43,6 +43,7 @@ EXAMPLE_FINDINGS = [
     ("E05", B + "outlet-inventory", None, "2024-12-31", None, "late"),
     ("E06", B + "hazard-baseline", None, "2024-12-31", None, "missing"),
     ("E06", B + "hazard-rectified-on-time", None, "2025-12-15", "H030", "overdue"),
+    ("E06", B + "major-hazards-curbed", "2025", "2025-12-31", None, "exceeded"),
     ("E06", B + "monthly-report", "2025-08", "2025-08-20", None, "missing"),
     ("E06", B + "principal-law-training", None, "2024-06-30", None, "missing"),
     ("E06", B + "task-list-format", None, None, "T015", "failed"),
@@ -132,7 +133,7 @@ def test_check_prints_a_table_and_exits_1():
         "message",
     ]
     body = [ln for ln in lines if re.match(r"^(E0\d|S13)\s+baoshan-2024\.", ln)]
-    assert len(body) == 22
+    assert len(body) == 23
     for (subject, rule, period, due, record, status), line in zip(
         EXAMPLE_FINDINGS, body, strict=True
     ):
@@ -143,7 +144,7 @@ def test_check_prints_a_table_and_exits_1():
             if value:
                 assert value in cells
     n = example_rows()
-    assert f"read {n}, evaluated {n - 3}, rejected 3; 22 violations" in out
+    assert f"read {n}, evaluated {n - 3}, rejected 3; 23 violations" in out
     assert "examples/export/hazard.csv:20" in out
 
 
@@ -167,7 +168,7 @@ def test_check_json_through_the_subprocess():
     proc = cli(*CHECK, "--format", "json")
     assert proc.returncode == 1
     result = Result.model_validate_json(proc.stdout)
-    assert len(result.violations) == 22
+    assert len(result.violations) == 23
     n = example_rows()
     assert (result.counts.read, result.counts.evaluated, result.counts.rejected) == (n, n - 3, 3)
 
@@ -176,7 +177,7 @@ def test_check_jsonl(run_main: Main):
     code, out, _ = run_main(*CHECK, "--format", "jsonl")
     assert code == 1
     lines = out.splitlines()
-    assert len(lines) == 22
+    assert len(lines) == 23
     assert rows_of([json.loads(ln) for ln in lines]) == EXAMPLE_FINDINGS
 
 
@@ -186,7 +187,7 @@ def test_check_csv_has_bom_and_rows():
     assert proc.stdout.startswith(b"\xef\xbb\xbf")
     text = proc.stdout.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert len(rows) == 22
+    assert len(rows) == 23
     assert [(r["subject"], r["rule"], r["status"]) for r in rows] == [
         (f[0], f[1], f[5]) for f in EXAMPLE_FINDINGS
     ]
@@ -199,7 +200,7 @@ def test_check_csv_output_file_has_bom(run_main: Main, tmp_path: Path):
     assert out == ""
     raw = target.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
-    assert raw.count(b"\r\n") == 23  # header + 22 rows
+    assert raw.count(b"\r\n") == 24  # header + 23 rows
 
 
 def test_check_strict_with_rejected_rows_exits_2(run_main: Main):

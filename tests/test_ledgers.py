@@ -149,7 +149,7 @@ def test_inspect_shows_how_the_ledger_is_read(capsys: pytest.CaptureFixture[str]
     assert "隐患台账 → hazard (column map (sheets)); header row 2" in out
     assert "排查日期  → discovered_on  [map]" in out
     assert "序号  (a row counter, ignored)" in out
-    assert "values level: 一般隐患 ×24, 重大 ×9" in out
+    assert "values level: 一般隐患 ×28, 重大 ×11" in out
     assert "2024年5月20日" in out and "Excel date or serial" in out
     assert "safety_officer ×1 (unknown)" in out
     assert "填表说明: not read" in out

@@ -507,7 +507,7 @@ def test_every_command_and_format_reports_rejections(
     main(argv)
     err = capsys.readouterr().err
     assert re.search(r"3 of \d+ record\(s\) rejected", err)
-    assert "examples/export/hazard.csv: 1 of 33 rows rejected" in err
+    assert "examples/export/hazard.csv: 1 of 39 rows rejected" in err
     assert "'2024-13-45' is not a date of the calendar" in err
 
 

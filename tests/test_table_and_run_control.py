@@ -138,7 +138,7 @@ def test_statistics_and_quiet(run) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = run(*ALL, "--statistics", "--format", "json")
     assert code == 1
     stats = json.loads(out)
-    assert sum(s["count"] for s in stats) == 23
+    assert sum(s["count"] for s in stats) == 24
     assert stats[0] == {
         "rule": "baoshan-2024.leader-inspection",
         "status": "missing",
@@ -151,6 +151,6 @@ def test_statistics_and_quiet(run) -> None:  # type: ignore[no-untyped-def]
     code, quiet, err = run(*ALL, "-q", "--lang", "en")
     assert code == 1 and err == ""
     assert quiet.splitlines() == [quiet.strip()]
-    assert re.match(r"as of 2026-01-15: read \d+, evaluated \d+, rejected 3; 23 violations", quiet)
+    assert re.match(r"as of 2026-01-15: read \d+, evaluated \d+, rejected 3; 24 violations", quiet)
     code, _, err = run(*ALL, "--statistics", "--format", "csv")
     assert code == 2 and "--statistics" in err

@@ -1134,7 +1134,7 @@ def test_example_export_result_is_independent_of_record_order(
     assert sorted((r.type, r.id, r.field) for r in a.rejected) == sorted(
         (r.type, r.id, r.field) for r in b.rejected
     )
-    assert len(a.violations) == 22
+    assert len(a.violations) == 23
 
 
 def site(sid: str, eid: str, **kw: Any) -> dict[str, Any]:
