@@ -51,7 +51,7 @@ unit: $(STAMP)
 
 test: hygiene lint typecheck unit
 
-# the fuzzing suite at full size: at least 10,000 hostile inputs (CI runs 2,500 of them)
+# the fuzzing suite at full size: at least 10,000 hostile inputs (CI runs 2,000 of them)
 fuzz: $(STAMP)
 	HAZARD_RULES_FUZZ=fuzz $(BIN)/python -m pytest -q -s -p no:cacheprovider tests/test_fuzz.py
 

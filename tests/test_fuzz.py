@@ -33,8 +33,8 @@ from hazard_rules import HazardRulesError, InputError, PackError, evaluate, load
 from hazard_rules.cli import main
 
 PROFILE = os.environ.get("HAZARD_RULES_FUZZ", "ci")
-# examples per test: ci 4 × 500 + 2 × 250 = 2,500; fuzz 4 × 2,000 + 2 × 1,500 = 11,000
-BIG, SMALL = (2000, 1500) if PROFILE == "fuzz" else ((500, 250) if PROFILE == "ci" else (20, 10))
+# examples per test: ci 3 × 500 + 2 × 250 = 2,000; fuzz 3 × 2,500 + 2 × 1,500 = 10,500
+BIG, SMALL = (2500, 1500) if PROFILE == "fuzz" else ((500, 250) if PROFILE == "ci" else (20, 10))
 GUARD = timedelta(seconds=30)  # per example: a hang, not slowness
 COUNTS: Counter[str] = Counter()
 FILES = ("enterprise.csv", "site.csv", "hazard.csv", "inspection.csv", "training.csv", "report.csv")

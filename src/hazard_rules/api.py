@@ -159,6 +159,7 @@ def assess(
     encoding: str | None = None,
     max_rejected: int | str | None = "auto",
     backend: str = "python",
+    show_unmapped: bool = False,
 ) -> Result:
     """Evaluate, then assess (督查考核): the result with ``assessment`` — every subject's
     scorecard for the assessed period and the one before, with the 一票否优 verdicts and the
@@ -176,7 +177,13 @@ def assess(
         else load_facts(packs, facts, encoding=encoding, column_map=column_map)
     )
     result = evaluate(
-        packs, fact_set, as_of, waivers=waivers, max_rejected=max_rejected, backend=backend
+        packs,
+        fact_set,
+        as_of,
+        waivers=waivers,
+        max_rejected=max_rejected,
+        backend=backend,
+        show_unmapped=show_unmapped,
     )
     from hazard_rules.assess.scorecard import assess_result
 

@@ -72,22 +72,37 @@ _MAXREPEAT = _parser.MAXREPEAT
 _BIG_REPEAT = 64  # a bounded repeat above this counts as unbounded
 
 
+_ATOMS = frozenset({"LITERAL", "NOT_LITERAL", "ANY", "IN", "CATEGORY"})
+
+
+def _atom(body: Any) -> bool:
+    """True when a repeat's body is one character (a literal, a class, ``.``): each
+    iteration can match in one way only."""
+    return len(body) == 1 and str(body[0][0]) in _ATOMS
+
+
 def _cost(items: Any) -> tuple[float, int] | None:
-    """(C, u) of a parsed pattern (see the module docstring), or None when a repeat nests
-    another repeat (exponential backtracking is possible: RE2 only)."""
+    """(C, u) of a parsed pattern (see the module docstring), or None when backtracking could
+    be exponential — an unbounded repeat of anything but one character (``(a+)+``,
+    ``(a|aa)+``, ``(.*a){12}``): those run on RE2 only."""
     c, u = 1.0, 0
     for op, arg in items:
         name = str(op)
         if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
             lo, hi, body = arg
-            inner = _cost(body)
-            if inner is None or inner[1] > 0 or _repeats(body):
+            unbounded = hi is _MAXREPEAT or hi > _BIG_REPEAT
+            if _atom(body):
+                if unbounded:
+                    u += 1
+                else:
+                    c *= hi - lo + 1
+                continue
+            if unbounded:
                 return None
-            if hi is _MAXREPEAT or hi > _BIG_REPEAT:
-                u += 1
-                c *= inner[0]
-            else:
-                c *= (hi - lo + 1) * inner[0]
+            inner = _cost(body)
+            if inner is None or inner[1] > 0:
+                return None
+            c *= (hi - lo + 1) * inner[0] ** max(hi, 1)
         elif name == "BRANCH":
             total, most = 0.0, 0
             for alt in arg[1]:
@@ -107,19 +122,6 @@ def _cost(items: Any) -> tuple[float, int] | None:
         elif name in ("GROUPREF", "GROUPREF_EXISTS", "ASSERT", "ASSERT_NOT"):
             return None
     return c, u
-
-
-def _repeats(items: Any) -> bool:
-    """True when a parsed pattern contains a repeat anywhere."""
-    for op, arg in items:
-        name = str(op)
-        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            return True
-        if name == "BRANCH" and any(_repeats(alt) for alt in arg[1]):
-            return True
-        if name in ("SUBPATTERN", "ATOMIC_GROUP") and _repeats(arg[-1]):
-            return True
-    return False
 
 
 def _python_engine(pattern: str) -> tuple[re.Pattern[str], int] | None:

@@ -101,6 +101,7 @@ class Classification(_Model):
     label: str
     rule: str
     cite: str = ""
+    title: str = ""  # the rule's title
 
 
 class Candidate(_Model):
@@ -111,6 +112,7 @@ class Candidate(_Model):
     label: str = "major_candidate"
     rule: str
     cite: str = ""
+    title: str = ""  # the rule's title
     hints: list[str] = Field(default_factory=list)
 
 
@@ -289,14 +291,19 @@ def summarize(
     )
 
 
+def finding_order(
+    subject: RecordRef, rule: str, period: Any, record: RecordRef | None, status: str
+) -> tuple[Any, ...]:
+    """The one sort key of findings (SPEC §4): subject, rule, period (chronological; none
+    first), record, status. ``period`` is a :class:`~hazard_rules.periods.Period` or None."""
+    pkey = (0,) if period is None else (1, *period.sort_key)
+    rec = (record.type, record.id) if record else ("", "")
+    return (subject.type, subject.id, rule, pkey, rec, status)
+
+
 def violation_key(v: Violation) -> tuple[Any, ...]:
-    """Sort key: subject, rule, period (chronological), record, status."""
+    """:func:`finding_order` of a violation model."""
     from hazard_rules.periods import parse_period
 
-    if v.period is None:
-        pkey: tuple[Any, ...] = (0,)
-    else:
-        p = parse_period(v.period)
-        pkey = (1, *p.sort_key)
-    rec = (v.record.type, v.record.id) if v.record else ("", "")
-    return (v.subject.type, v.subject.id, v.rule, pkey, rec, v.status)
+    period = parse_period(v.period) if v.period is not None else None
+    return finding_order(v.subject, v.rule, period, v.record, v.status)

@@ -491,12 +491,20 @@ def assess_result(
     names: dict[str, str] = {}
     owners: dict[str, str] = {}
     refs = {(v.subject.type, v.subject.id) for v in result.violations}
+    refs |= {(v.record.type, v.record.id) for v in result.violations if v.record}
     refs |= {(r.subject.type, r.subject.id) for r in calendar}
     refs |= {(scorer.subject_type, c.subject.id) for c in cards}
+    for c in result.classifications:
+        refs |= {(c.record.type, c.record.id), (c.subject.type, c.subject.id)}
+    for k in result.candidates:
+        refs |= {(k.record.type, k.record.id), (k.subject.type, k.subject.id)}
+    refs |= {(r.type, r.id) for r in result.unmapped or ()}
     for tname, rid in sorted(refs):
         rec = facts.records.get(tname, {}).get(rid)
-        if rec is not None and rec.get("name") is not None:
-            names[f"{tname}:{rid}"] = str(rec["name"])
+        shown = rec.get("name") or rec.get("description") if rec is not None else None
+        if shown is not None:
+            text = str(shown)
+            names[f"{tname}:{rid}"] = text if len(text) <= 80 else text[:79] + "…"
         owner = scorer.owner(tname, rid)
         if tname != scorer.subject_type and owner is not None:
             owners[f"{tname}:{rid}"] = owner

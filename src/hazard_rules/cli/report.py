@@ -44,7 +44,7 @@ def report_format(output: str | None) -> str:
 
 
 def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
-    from hazard_rules.api import assess, evaluate, load_facts
+    from hazard_rules.api import assess, load_facts
     from hazard_rules.cli.check import max_rejected_arg
 
     fmt = report_format(args.output)
@@ -62,13 +62,15 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
     limit = max_rejected_arg(args)
     facts = load_facts(packs, args.export, encoding=args.encoding, column_map=args.map)
     result = assess(
-        packs, facts, as_of, period=args.period, waivers=args.waivers, max_rejected=limit
+        packs,
+        facts,
+        as_of,
+        period=args.period,
+        waivers=args.waivers,
+        max_rejected=limit,
+        # the reports list the records no criterion matched
+        show_unmapped=fmt in ("html", "xlsx", "json"),
     )
-    if fmt in ("html", "xlsx", "json"):
-        # the reports list the records no criterion matched; assess() does not collect them,
-        # so they come from an evaluation of the same facts that asks for them
-        unmapped = evaluate(packs, facts, as_of, show_unmapped=True, max_rejected=None).unmapped
-        result = result.model_copy(update={"unmapped": unmapped})
     if fmt == "xlsx":
         from hazard_rules.output.report_xlsx import write_xlsx
 

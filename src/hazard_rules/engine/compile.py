@@ -21,7 +21,7 @@ from hazard_rules.ir import Check, Condition, Criterion, Recurring, Rule, RuleMe
 from hazard_rules.packs import PackSet
 from hazard_rules.periods import Period, parse_period
 from hazard_rules.regex import Regex, compile_regex
-from hazard_rules.results import RecordRef, Violation, WaiverRef
+from hazard_rules.results import RecordRef, Violation, WaiverRef, finding_order
 
 __all__ = ["CompiledPack", "CompiledRule", "Finding", "compile_pack", "rule_conditions"]
 
@@ -44,10 +44,8 @@ class Finding(NamedTuple):
     waiver: WaiverRef | None = None  # status is then "waived"
 
     def sort_key(self) -> tuple[Any, ...]:
-        """SPEC §4 order: subject, rule, period (chronological), record, status."""
-        pkey = (0,) if self.period is None else (1, *self.period.sort_key)
-        rec = (self.record.type, self.record.id) if self.record else ("", "")
-        return (self.subject.type, self.subject.id, self.meta.id, pkey, rec, self.status)
+        """SPEC §4 order (:func:`~hazard_rules.results.finding_order`)."""
+        return finding_order(self.subject, self.meta.id, self.period, self.record, self.status)
 
     @classmethod
     def of(cls, v: Violation, meta: RuleMeta) -> Finding:

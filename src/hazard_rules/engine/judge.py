@@ -23,7 +23,7 @@ from datetime import date
 from typing import Any
 
 from hazard_rules.backends.python import compile_compute
-from hazard_rules.engine.compile import CompiledPack, CompiledRule, Finding, compile_pack
+from hazard_rules.engine.compile import CompiledPack, CompiledRule, Finding
 from hazard_rules.engine.judging import Judging, Record, check_due
 from hazard_rules.engine.time_rules import TimeRuleJudge
 from hazard_rules.facts.collect import FactSet, RawRow, collect_facts
@@ -43,7 +43,7 @@ from hazard_rules.results import Candidate, Classification, Result, label_key, s
 
 # Finding and compile_pack live in engine.compile; they are named here only because api.py and
 # output/writers.py import them from this module (their owners move those imports).
-__all__ = ["Finding", "compile_pack", "judge", "judge_findings", "judge_stream", "retention"]
+__all__ = ["judge", "judge_findings", "judge_stream", "retention"]
 
 
 class RecordRules:
@@ -143,6 +143,7 @@ class RecordRules:
                 label=rule.label,
                 rule=rule.meta.id,
                 cite=rule.meta.cite,
+                title=rule.meta.title,
             )
         )
         if rule.declared is not None and rec.get(rule.declared) != rule.label:
@@ -167,6 +168,7 @@ class RecordRules:
                 subject=self.judging.subject_of(tname, rec),
                 rule=rule.meta.id,
                 cite=rule.meta.cite,
+                title=rule.meta.title,
                 hints=hits,
             )
         )

@@ -15,7 +15,7 @@ from hazard_rules.output.table import render_table
 from hazard_rules.results import Result, Violation
 
 if TYPE_CHECKING:
-    from hazard_rules.engine.judge import Finding
+    from hazard_rules.engine.compile import Finding
 
 __all__ = [
     "CHECK_FORMATS",
