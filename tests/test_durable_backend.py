@@ -255,9 +255,10 @@ class _Exploding(set[int]):
 class _BoomEngine(backend.DurableEngine):
     """Its actions fail: durable would swallow that into state['exception']."""
 
-    def _action(self, key: tuple[str, str]) -> Any:
-        self._hits[key] = _Exploding()
-        return super()._action(key)
+    def _action(self, keys: tuple[tuple[str, str], ...]) -> Any:
+        for key in keys:
+            self._hits[key] = _Exploding()
+        return super()._action(keys)
 
 
 def test_action_exceptions_are_surfaced() -> None:

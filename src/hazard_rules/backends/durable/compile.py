@@ -6,14 +6,16 @@ explicitly (SPEC §3.2); ``in`` lists become alternatives; ``matches`` and text 
 become durable's full-match ``.*literal.*`` when the pattern is a literal or an alternation of
 literals. Anything durable cannot express faithfully is refused with
 :class:`~hazard_rules.errors.BackendError` naming the rule and the construct; durable's limits
-(and/or nodes per rule, alternatives and rules per ruleset) are respected by splitting.
+(and/or nodes per rule; alpha paths, alternatives, rules and fact properties per ruleset) are
+respected by splitting, see :func:`rulesets`.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from functools import lru_cache
@@ -47,10 +49,13 @@ __all__ = [
     "DurableRule",
     "Refused",
     "TypePlan",
+    "alpha_paths",
     "compile_condition_json",
     "compile_plan",
     "encode",
     "or_children",
+    "pattern_slots",
+    "rulesets",
 ]
 
 
@@ -58,6 +63,19 @@ __all__ = [
 MAX_NODES = 15  # and/or nodes in one rule (error 113 above)
 MAX_CHILDREN = 480  # or-alternatives in one ruleset (create_ruleset hangs above 512 in total)
 MAX_AT_LEAST = 64  # alternatives an at_least may expand to
+# Alpha paths (conjunctions of the disjunctive normal form) in one ruleset, its catch-all rule
+# included. durable walks its alpha network for each fact with a fixed stack of 64 nodes
+# (MAX_STACK_SIZE in durable's events.c); a fact that satisfies more than 64 paths of one
+# ruleset at once makes assert fail with error 303 halfway through creating its session, and
+# delete_state on that session then frees uninitialised pointers (munmap_chunk(): invalid
+# pointer, a segfault). The stack never holds more nodes than the network has paths, so a
+# ruleset of at most 60 paths cannot overflow, whatever the fact.
+MAX_PATHS = 60
+MAX_RULES = 40  # rules in one ruleset, its catch-all included
+# Properties of one fact given to a ruleset, besides id, tag and sid: durable's C core
+# segfaults on a fact with more than 254 properties (measured); each ruleset is given only the
+# fields its rules read.
+MAX_SLOTS = 240
 _EXACT_INT = 2**53
 
 TAG = "tag"  # every fact carries {"tag": <record type>}; rules test it positively
@@ -369,8 +387,47 @@ def or_children(j: Any) -> int:
     return 0
 
 
+def alpha_paths(j: Any) -> int:
+    """Alpha paths of a pattern in durable's network: the conjunctions of its disjunctive
+    normal form (a ``$or`` adds its children's paths, a ``$and`` multiplies them)."""
+    if isinstance(j, dict):
+        n = 1
+        for k, v in j.items():
+            if k == "$or":
+                n *= sum(alpha_paths(c) for c in v)
+            elif k == "$and":
+                n *= math.prod(alpha_paths(c) for c in v)
+        return n
+    return 1
+
+
+def pattern_slots(j: Any) -> frozenset[str]:
+    """The fact properties a pattern reads (its slots; never ``tag``)."""
+    out: set[str] = set()
+
+    def walk(x: Any) -> None:
+        if isinstance(x, list):
+            for v in x:
+                walk(v)
+        elif isinstance(x, dict):
+            for k, v in x.items():
+                if k == "$m":  # another property of the same fact
+                    out.add(str(v))
+                elif not k.startswith("$") and k != TAG:
+                    out.add(k)
+                walk(v)
+
+    walk(j)
+    return frozenset(out)
+
+
 def _fits(j: Any) -> bool:
-    return _count_json(j) <= MAX_NODES and or_children(j) <= MAX_CHILDREN
+    """Within durable's limits for one rule, leaving room in its ruleset for the catch-all."""
+    return (
+        _count_json(j) <= MAX_NODES
+        and or_children(j) <= MAX_CHILDREN
+        and alpha_paths(j) <= MAX_PATHS - 1
+    )
 
 
 def _count_json(j: Any) -> int:
@@ -385,8 +442,9 @@ def rule_patterns(e: Expr, tag: str) -> list[dict[str, Any]]:
     """The ``m`` patterns of the durable rules whose union is ``e`` on facts tagged ``tag``.
 
     Each pattern respects durable's limits: at most 15 and/or nodes, at most 480 alternatives
-    under its ``$or`` nodes. An oversized top-level ``any`` is split into several rules; an oversized
-    conjunction is expanded to its disjunctive normal form first.
+    under its ``$or`` nodes, at most 59 alpha paths. An oversized top-level ``any`` is split
+    into several rules; an oversized conjunction is expanded to its disjunctive normal form
+    first.
     """
     if e == _FALSE:
         return []
@@ -436,10 +494,37 @@ def compile_condition_json(
 
 @dataclass(frozen=True)
 class DurableRule:
-    """One durable rule: when ``pattern`` matches a fact, condition ``key`` holds for it."""
+    """One durable rule: when ``pattern`` matches a fact, every condition of ``keys`` holds for
+    it (conditions that compile to the same pattern, such as a pack's shared ``applies``, share
+    one durable rule)."""
 
-    key: tuple[str, str]  # (rule id, condition slot such as "when")
+    keys: tuple[tuple[str, str], ...]  # (rule id, condition slot such as "when")
     pattern: Mapping[str, Any]
+    slots: frozenset[str] = frozenset()  # the fact properties ``pattern`` reads
+
+
+def rulesets(rules: Sequence[DurableRule]) -> Iterator[tuple[DurableRule, ...]]:
+    """``rules`` grouped into durable rulesets within durable's limits, with room for the
+    engine's catch-all rule: at most :data:`MAX_RULES` rules, :data:`MAX_PATHS` alpha paths,
+    :data:`MAX_CHILDREN` or-alternatives and :data:`MAX_SLOTS` fact properties each."""
+    chunk: list[DurableRule] = []
+    paths = children = 0
+    slots: set[str] = set()
+    for r in rules:
+        p, c = alpha_paths(r.pattern), or_children(r.pattern)
+        if chunk and (
+            len(chunk) >= MAX_RULES - 1
+            or paths + p > MAX_PATHS - 1
+            or children + c > MAX_CHILDREN
+            or len(slots | r.slots) > MAX_SLOTS
+        ):
+            yield tuple(chunk)
+            chunk, paths, children, slots = [], 0, 0, set()
+        chunk.append(r)
+        paths, children = paths + p, children + c
+        slots |= r.slots
+    if chunk:
+        yield tuple(chunk)
 
 
 @dataclass(frozen=True)
@@ -484,7 +569,8 @@ def compile_plan(packs: PackSet) -> DurablePlan:
     types: list[TypePlan] = []
     for tname, compiled in python.by_type.items():
         cc = ConditionCompiler()
-        rules: list[DurableRule] = []
+        # pattern (as canonical JSON) → (pattern, slots it reads, the condition keys it serves)
+        shared: dict[str, tuple[dict[str, Any], frozenset[str], list[tuple[str, str]]]] = {}
         constant: dict[tuple[str, str], bool] = {}
         for compiled_rule in compiled:
             rule = compiled_rule.rule
@@ -498,7 +584,13 @@ def compile_plan(packs: PackSet) -> DurablePlan:
                     continue
                 try:
                     e = cc.compile(cond)
-                    patterns = rule_patterns(e, tname)
+                    patterns = [(p, pattern_slots(p)) for p in rule_patterns(e, tname)]
+                    for _, read in patterns:
+                        if len(read) > MAX_SLOTS:
+                            raise Refused(
+                                f"one alternative reads {len(read)} fields (durable holds at "
+                                f"most {MAX_SLOTS} properties per fact)"
+                            )
                 except Refused as exc:
                     raise BackendError(
                         f"durable backend cannot express rule {rule.meta.id} ({slot}): {exc} "
@@ -507,9 +599,13 @@ def compile_plan(packs: PackSet) -> DurablePlan:
                 if e in (_TRUE, _FALSE):
                     constant[key] = e == _TRUE
                     continue
-                rules.extend(DurableRule(key, p) for p in patterns)
+                for p, read in patterns:
+                    keys = shared.setdefault(json.dumps(p, sort_keys=True), (p, read, []))[2]
+                    if key not in keys:
+                        keys.append(key)
             engines[rule.meta.id] = "durable"
-        types.append(TypePlan(tname, tuple(cc.slots.values()), tuple(rules), constant))
+        rules = tuple(DurableRule(tuple(keys), p, read) for p, read, keys in shared.values())
+        types.append(TypePlan(tname, tuple(cc.slots.values()), rules, constant))
     # in rule order (a set's order changes from run to run, and `engines` is output)
     by_durable = [c.rule.meta.id for c in python.timed if timed_by_durable(c.rule)]
     for rid in by_durable:

@@ -46,16 +46,14 @@ from types import ModuleType, TracebackType
 from typing import Any
 
 from hazard_rules.backends.durable.compile import (
-    MAX_CHILDREN,
     TAG,
     DurablePlan,
-    DurableRule,
     Refused,
     TypePlan,
     compile_condition_json,
     compile_plan,
     encode,
-    or_children,
+    rulesets,
 )
 from hazard_rules.backends.python import Index, compile_getter
 from hazard_rules.engine.compile import CompiledPack, CompiledRule
@@ -81,8 +79,8 @@ INSTALL_HINT = (
     "(available for Python < 3.13 only: durable-rules 2.0.28 does not import on 3.13+)"
 )
 
-# durable-rules limits measured on 2.0.28 (see docs/backends.md)
-MAX_RULES = 40  # rules in one ruleset (about 250 failed with error 303)
+# durable-rules limits measured on 2.0.28 (see docs/backends.md; the ruleset limits are in
+# compile.py)
 BATCH = 500  # facts asserted per session before delete_state
 
 
@@ -133,11 +131,13 @@ class DurableEngine:
         self._host = _host_class(engine)()
         self._hits: dict[tuple[str, str], set[int]] = defaultdict(set)
         self._errors: list[BaseException] = []
-        self._rulesets: dict[str, list[str]] = {}  # record type → ruleset names
+        # record type → (ruleset name, the fact properties its rules read)
+        self._rulesets: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
         self._handles: list[tuple[int, str]] = []
         self._fact_ids = itertools.count(1)
         self._sids = itertools.count(1)
         self._closed = False
+        self._broken: str | None = None  # why durable's state can no longer be trusted
         self._late: set[int] = set()  # window fact ids with no on-time activity
         self._timed_ruleset: str | None = None
         try:
@@ -149,24 +149,26 @@ class DurableEngine:
             self.close()
             raise
 
-    def _action(self, key: tuple[str, str]) -> Callable[[Any], None]:
-        hits = self._hits[key]
+    def _action(self, keys: tuple[tuple[str, str], ...]) -> Callable[[Any], None]:
+        hits = [self._hits[key] for key in keys]
         errors = self._errors
 
         def run(c: Any) -> None:  # exactly one parameter: two would make durable treat it as async
             try:
-                hits.add(int(c.m["id"]))
+                fid = int(c.m["id"])
+                for held in hits:
+                    held.add(fid)
             except BaseException as exc:  # surfaced after the call, see _call
                 errors.append(exc)
 
         return run
 
-    def _register(self, tp: TypePlan) -> list[str]:
+    def _register(self, tp: TypePlan) -> list[tuple[str, tuple[str, ...]]]:
         names = []
-        for chunk in _chunks(list(tp.rules)):
+        for chunk in rulesets(tp.rules):
             name = f"hazard_rules_{uuid.uuid4().hex}"
             definition: dict[str, Any] = {
-                f"r{i}": {"all": [{"m": dict(r.pattern)}], "run": self._action(r.key)}
+                f"r{i}": {"all": [{"m": dict(r.pattern)}], "run": self._action(r.keys)}
                 for i, r in enumerate(chunk)
             }
             # a catch-all at the lowest priority: every fact matches something
@@ -176,7 +178,7 @@ class DurableEngine:
             except Exception as exc:
                 raise BackendError(f"durable rejected the ruleset for {tp.type}: {exc}") from exc
             self._handles.append((self._host.get_ruleset(name)._handle, name))
-            names.append(name)
+            names.append((name, tuple(sorted(set().union(*(r.slots for r in chunk))))))
         return names
 
     def _register_timed(self) -> str:
@@ -225,8 +227,7 @@ class DurableEngine:
     def timed_verdicts(self, facts: FactSet, as_of: date) -> dict[str, Callable[[str, str], bool]]:
         """Rule id → on-time verdict ``(subject id, period label or "") → bool`` for every
         deadline and recurring rule durable judges, decided by durable's ``none()`` rule."""
-        if self._closed:
-            raise BackendError("this durable engine was closed")
+        self._check_usable()
         if self._timed_ruleset is None:
             return {}
         # per subject: activity facts, window facts; a window id → (rule id, subject, period)
@@ -257,21 +258,9 @@ class DurableEngine:
         self._late.clear()
         try:
             for subject, subject_windows in wins.items():
-                session = f"s{next(self._sids)}"  # one subject per session, deleted after
-                try:
-                    if acts.get(subject):
-                        self._call(
-                            self._host.assert_facts,
-                            name,
-                            [{**f, "sid": session} for f in acts[subject]],
-                        )
-                    self._call(
-                        self._host.assert_facts,
-                        name,
-                        [{**f, "sid": session} for f in subject_windows],
-                    )
-                finally:
-                    self._host.delete_state(name, session)
+                # one subject per session: its activities first, then its windows
+                batches = [acts[subject]] if acts.get(subject) else []
+                self._session(name, [*batches, subject_windows])
             flagged: dict[str, set[tuple[str, str]]] = defaultdict(set)
             for fid in self._late:
                 rid, subject, label = where[fid]
@@ -311,16 +300,40 @@ class DurableEngine:
     ) -> None:
         self.close()
 
+    def _check_usable(self) -> None:
+        if self._closed:
+            raise BackendError("this durable engine was closed")
+        if self._broken is not None:
+            raise BackendError(
+                f"this durable engine is unusable: durable failed earlier ({self._broken})"
+            )
+
+    def _session(self, name: str, batches: Iterable[list[dict[str, Any]]]) -> None:
+        """Assert ``batches`` (in order) into a new session of ruleset ``name``, then delete the
+        session — unless durable's C core failed inside a call. Such a failure (error 303, for
+        one) can leave the session half-created, and delete_state on it frees uninitialised
+        pointers and kills the process; the session is left alone instead, the engine refuses
+        further work (:attr:`_broken`) and :meth:`close` still frees its rulesets, which is
+        safe."""
+        sid = f"s{next(self._sids)}"
+        try:
+            for facts in batches:
+                self._call(self._host.assert_facts, name, [{**f, "sid": sid} for f in facts])
+        finally:
+            if self._broken is None:
+                self._host.delete_state(name, sid)
+
     def _call(self, fn: Callable[..., Any], *args: Any) -> None:
         try:
             fn(*args)
-        except self._engine.MessageNotHandledException as exc:
+        except self._engine.MessageNotHandledException as exc:  # durable finished the call
             raise BackendError(f"durable did not handle a fact: {exc.message}") from None
-        except self._engine.MessageObservedException as exc:
+        except self._engine.MessageObservedException as exc:  # durable finished the call
             raise BackendError(f"durable saw a fact twice: {exc.message}") from None
         except BackendError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # durable's C core (or its wrapper) failed inside the call
+            self._broken = str(exc)
             raise BackendError(f"durable failed: {exc}") from exc
         if self._errors:
             first = self._errors[0]
@@ -348,8 +361,7 @@ class DurableEngine:
 
     def matches(self, facts: FactSet) -> dict[tuple[str, str], set[str]]:
         """Run every record through durable: condition key → ids of the records it holds for."""
-        if self._closed:
-            raise BackendError("this durable engine was closed")
+        self._check_usable()
         out: dict[tuple[str, str], set[str]] = {}
         for tp in self.plan.types:
             records = facts.records.get(tp.type, {})
@@ -364,7 +376,7 @@ class DurableEngine:
                     batch = []
             if batch:
                 self._run_batch(tp, batch)
-            keys = {r.key for r in tp.rules}
+            keys = {key for r in tp.rules for key in r.keys}
             for key in keys:
                 out[key] = {by_fact[i] for i in self._hits.get(key, ())}
         self._reset_hits()
@@ -375,13 +387,14 @@ class DurableEngine:
             ids.clear()
 
     def _run_batch(self, tp: TypePlan, batch: list[dict[str, Any]]) -> None:
-        for name in self._rulesets[tp.type]:
-            sid = f"s{next(self._sids)}"
-            try:
-                # one call per batch; the catch-all rule makes every fact match something
-                self._call(self._host.assert_facts, name, [{**f, "sid": sid} for f in batch])
-            finally:
-                self._host.delete_state(name, sid)
+        for name, slots in self._rulesets[tp.type]:
+            # each ruleset is given only the properties its rules read (durable's C core holds
+            # at most 254 per fact); one call per batch, and the catch-all rule makes every
+            # fact match something
+            given = [
+                {"id": f["id"], TAG: f[TAG], **{s: f[s] for s in slots if s in f}} for f in batch
+            ]
+            self._session(name, [given])
 
     def evaluate(
         self, facts: FactSet, as_of: date, *, explain: bool = False, show_unmapped: bool = False
@@ -419,20 +432,6 @@ class DurableEngine:
         compiled_pack = CompiledPack(self.plan.python.packs, by_type, timed)
         result = judge(compiled_pack, facts, as_of, explain=explain, show_unmapped=show_unmapped)
         return result.model_copy(update={"engines": dict(self.plan.engines)})
-
-
-def _chunks(rules: list[DurableRule]) -> Iterator[list[DurableRule]]:
-    """Rules grouped into rulesets within durable's limits (rules and or-alternatives)."""
-    chunk: list[DurableRule] = []
-    budget = 0
-    for r in rules:
-        cost = or_children(r.pattern)
-        if chunk and (len(chunk) >= MAX_RULES - 1 or budget + cost > MAX_CHILDREN):
-            yield chunk
-            chunk, budget = [], 0
-        chunk.append(r)
-        budget += cost
-    yield chunk
 
 
 def _ignore(c: Any) -> None:
