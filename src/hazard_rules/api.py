@@ -243,6 +243,22 @@ def evaluate_findings(
                 into=fact_set,
             )
         _check_strict(strict, fact_set.rejected)
+    elif (
+        partitioned := _partitioned(
+            packs,
+            facts,
+            as_of,
+            jobs,
+            backend,
+            explain,
+            show_unmapped,
+            encoding,
+            column_map,
+            progress,
+        )
+    ) is not None:
+        result, findings, fact_set, notes = partitioned
+        _check_strict(strict, fact_set.rejected)
     else:
         if isinstance(facts, FactSet):
             fact_set = facts
@@ -272,6 +288,43 @@ def evaluate_findings(
         findings = [Finding.of(v, metas[v.rule]) for v in full.violations]
         result = full.model_copy(update={"violations": []})
     return _finish(packs, fact_set, as_of, result, findings, notes, loaded, limit)
+
+
+def _partitioned(
+    packs: PackSet,
+    facts: Facts | FactSet,
+    as_of: date,
+    jobs: int,
+    backend: str,
+    explain: bool,
+    show_unmapped: bool,
+    encoding: str | None,
+    column_map: MapArg,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[Result, list[Finding], FactSet, list[str]] | None:
+    """An export or mapping judged in parts by ``jobs`` forked processes (None: not here —
+    a loaded fact set, another backend, or an export that cannot be read in parts)."""
+    from hazard_rules.engine.processes import LocalExecutor, fork_available
+
+    if jobs <= 1 or backend != "python" or isinstance(facts, FactSet) or not fork_available():
+        return None
+    from hazard_rules.engine.pipeline import Unpartitionable, run_partitioned
+
+    try:
+        return run_partitioned(
+            packs,
+            facts,
+            as_of,
+            lambda ctx: LocalExecutor(ctx, jobs),
+            workers=jobs,
+            explain=explain,
+            show_unmapped=show_unmapped,
+            encoding=encoding,
+            column_map=_column_map(packs, column_map),
+            progress=progress,
+        )
+    except Unpartitionable:
+        return None
 
 
 def _type(value: object) -> str:

@@ -246,7 +246,7 @@ class _Evaluation:
         *,
         explain: bool,
         show_unmapped: bool,
-        part: tuple[int, int] | None = None,
+        part: tuple[int, int] | Callable[[str], bool] | None = None,
     ) -> None:
         self.judging = Judging(compiled, facts, as_of, explain, part)
         self.judging.want_unmapped = show_unmapped
