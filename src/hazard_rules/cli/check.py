@@ -11,6 +11,8 @@ from typing import Any, TextIO
 from hazard_rules.cli.common import (
     Progress,
     as_of_arg,
+    dask_client,
+    dask_option,
     exit_code,
     open_output,
     output_fits,
@@ -55,6 +57,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         raise argparse.ArgumentTypeError("--statistics prints a table or, with --format json, JSON")
     progress = Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
     as_of = as_of_arg(args.as_of)
+    cluster = dask_client(args)
     try:
         result, findings = evaluate_findings(
             packs,
@@ -70,10 +73,13 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
             jobs=args.jobs,
             waivers=args.waivers,
             progress=progress,
+            client=cluster.client if cluster is not None else None,
         )
     finally:
         if progress is not None:
             progress.done()
+        if cluster is not None:
+            cluster.close()
     context = report.Context(
         packs=packs,
         export=args.export,
@@ -188,8 +194,9 @@ def register(sub: Any) -> None:
         "-j",
         type=int,
         metavar="N",
-        help="evaluate partitions of the subjects in N processes (same result)",
+        help="read and judge the export in parts in N processes (same result)",
     )
+    dask_option(c)
     selection_options(c)
     run_options(c)
     config_options(c)

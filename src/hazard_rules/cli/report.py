@@ -10,6 +10,8 @@ from typing import Any, TextIO
 
 from hazard_rules.cli.common import (
     as_of_arg,
+    dask_client,
+    dask_option,
     open_binary_output,
     open_output,
     pack_option,
@@ -60,15 +62,39 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
     packs = packs_of(args.pack)
     as_of = as_of_arg(args.as_of)
     limit = max_rejected_arg(args)
-    facts = load_facts(packs, args.export, encoding=args.encoding, column_map=args.map)
-    result = assess(
-        packs, facts, as_of, period=args.period, waivers=args.waivers, max_rejected=limit
-    )
-    if fmt in ("html", "xlsx", "json"):
-        # the reports list the records no criterion matched; assess() does not collect them,
-        # so they come from an evaluation of the same facts that asks for them
-        unmapped = evaluate(packs, facts, as_of, show_unmapped=True, max_rejected=None).unmapped
-        result = result.model_copy(update={"unmapped": unmapped})
+    cluster = dask_client(args)
+    try:
+        client = cluster.client if cluster is not None else None
+        reading: dict[str, Any] = {"encoding": args.encoding, "column_map": args.map}
+        # on Dask the evaluations read the export on the cluster (assess reads it here too,
+        # for the scorecards); else it is read once, here
+        facts = args.export if client is not None else load_facts(packs, args.export, **reading)
+        result = assess(
+            packs,
+            facts,
+            as_of,
+            period=args.period,
+            waivers=args.waivers,
+            max_rejected=limit,
+            client=client,
+            **reading,
+        )
+        if fmt in ("html", "xlsx", "json"):
+            # the reports list the records no criterion matched; assess() does not collect
+            # them, so they come from an evaluation of the same facts that asks for them
+            unmapped = evaluate(
+                packs,
+                facts,
+                as_of,
+                show_unmapped=True,
+                max_rejected=None,
+                client=client,
+                **reading,
+            ).unmapped
+            result = result.model_copy(update={"unmapped": unmapped})
+    finally:
+        if cluster is not None:
+            cluster.close()
     if fmt == "xlsx":
         from hazard_rules.output.report_xlsx import write_xlsx
 
@@ -112,4 +138,5 @@ def register(sub: Any) -> None:
     r.add_argument("--output", "-o", metavar="FILE", help="report.html, report.xlsx or report.json")
     r.add_argument("--lang", choices=("zh", "en"), default="zh")
     reading_options(r)
+    dask_option(r)
     r.set_defaults(func=cmd_report)
