@@ -168,7 +168,11 @@ class DaskExecutor:
             ctx.show_unmapped,
             replace(ctx.plan),
         )
-        self.records = self._guard(lambda: client.scatter(ctx.records, broadcast=True, hash=False))
+        # one future for the whole dict (a dict given to scatter becomes a future per key,
+        # named by the key: the next run's "enterprise" would be this run's)
+        self.records = self._guard(
+            lambda: client.scatter([ctx.records], broadcast=True, hash=False)[0]
+        )
         self.parts: dict[int, Any] = {}
 
     def _guard(self, call: Callable[[], Any]) -> Any:
@@ -287,7 +291,7 @@ def connect(address: str) -> Connection:
             n_workers=int(text),
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: several clusters may run on one host
             silence_logs=logging.ERROR,
         )
         return Connection(Client(cluster), cluster)

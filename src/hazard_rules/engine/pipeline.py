@@ -27,10 +27,14 @@ from hazard_rules.engine.partition import (
     Unpartitionable,
     assign,
     find_duplicates,
+    judge_partition,
+    lookup,
     merge,
     plan,
     plan_mapping,
     read_broadcast,
+    read_part,
+    select,
 )
 from hazard_rules.facts.collect import FactSet
 from hazard_rules.io.maps import ColumnMap
@@ -38,7 +42,7 @@ from hazard_rules.ir import Deadline, Recurring, Trend
 from hazard_rules.packs import PackSet
 from hazard_rules.results import Result
 
-__all__ = ["Executor", "Unpartitionable", "run_partitioned"]
+__all__ = ["Executor", "ExecutorFactory", "InlineExecutor", "Unpartitionable", "run_partitioned"]
 
 
 class Executor(Protocol):
@@ -183,3 +187,44 @@ def _subjects(ctx: Context) -> list[str]:
         assert isinstance(rule, (Deadline, Recurring, Trend))
         types.add(rule.subject.type)
     return [rid for t in sorted(types) for rid in ctx.records.get(t, {})]
+
+
+class InlineExecutor:
+    """Every task in this process, one after another: for tests (``assignment`` replaces
+    the balanced one: bucket → partition) and for debugging a partitioned run."""
+
+    def __init__(
+        self, ctx: Context, partitions: int, assignment: Sequence[int] | None = None
+    ) -> None:
+        self.ctx = ctx
+        self.partitions = partitions
+        self.assignment = assignment
+        self.data: dict[int, Any] = {}
+        self.types: dict[int, str] = {}
+
+    def read(
+        self, specs: Mapping[int, PartSpec], done: Callable[[PartSummary], None]
+    ) -> dict[int, PartSummary]:
+        out = {}
+        for pid, spec in specs.items():
+            out[pid], self.data[pid] = read_part(self.ctx, spec)
+            self.types[pid] = spec.type
+            done(out[pid])
+        return out
+
+    def lookup(self, asks: Mapping[int, tuple[PartSpec, set[int]]]) -> dict[int, list[Found]]:
+        return {pid: lookup(self.ctx, spec, d) for pid, (spec, d) in asks.items()}
+
+    def judge(
+        self, assignment: Sequence[int], order: Sequence[int], dups: Duplicates
+    ) -> list[list[Packed]]:
+        chosen = self.assignment if self.assignment is not None else assignment
+        out = []
+        for k in range(self.partitions):
+            buckets = frozenset(b for b, p in enumerate(chosen) if p == k)
+            chunks = [(self.types[i], select(self.data[i], buckets, dups.ids(i))) for i in order]
+            out.append(judge_partition(self.ctx, buckets, chunks))
+        return out
+
+    def close(self) -> None:
+        self.data.clear()
