@@ -548,7 +548,8 @@ class _Refs:
     def __call__(self, key: tuple[str, str]) -> RecordRef:
         got = self._refs.get(key)
         if got is None:
-            got = self._refs[key] = RecordRef(type=key[0], id=key[1])
+            # every field given, as validated models are built in one process: no validation
+            got = self._refs[key] = RecordRef.model_construct(type=key[0], id=key[1])
         return got
 
 
@@ -785,7 +786,9 @@ def merge(
                 )
             findings.extend(unpack_finding(f, metas, ref) for f in keep_f)
             classifications.extend(
-                Classification(record=ref(r), subject=ref(sj), label=lb, rule=ru, cite=ci)
+                Classification.model_construct(
+                    record=ref(r), subject=ref(sj), label=lb, rule=ru, cite=ci
+                )
                 for r, sj, lb, ru, ci in keep_c
             )
             candidates.extend(
