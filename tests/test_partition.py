@@ -423,3 +423,17 @@ def test_without_dask_the_message_names_the_extra(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(BackendUnavailableError, match=r"hazard-rules\[dask\]"):
         require_dask()
+
+
+def test_an_export_at_a_url(tmp_path: Path, client: Any) -> None:
+    """An fsspec URL (file:// here; s3:// and others alike, with their driver) is read through
+    a local mirror; sources name the URL; --jobs and Dask give one process's result."""
+    import shutil
+
+    folder = tmp_path / "export"
+    shutil.copytree(EXPORT, folder)
+    url = f"file://{folder}"
+    one = whole(*evaluate_findings(PACKS, url, AS_OF))
+    assert one.rejected and all(r.source.startswith(url + "/") for r in one.rejected)
+    assert whole(*evaluate_findings(PACKS, url, AS_OF, jobs=2)) == one
+    assert whole(*evaluate_findings(PACKS, url, AS_OF, client=client)) == one

@@ -28,6 +28,7 @@ from hazard_rules.facts.rejections import DEFAULT_MAX_REJECTED, Limit, parse_lim
 from hazard_rules.facts.rows import RawRow
 from hazard_rules.io.export import read_export
 from hazard_rules.io.maps import ColumnMap, load_column_map
+from hazard_rules.io.remote import is_url, mirror, viewed
 from hazard_rules.packs import PackSet
 from hazard_rules.results import Rejected, Result
 
@@ -62,9 +63,13 @@ def _sources(
     """Raw rows by type, whether unknown types are rejected row by row (a mixed JSONL
     file), and the notes reading makes (filled while the rows are read)."""
     if isinstance(facts, (str, os.PathLike)):
-        export = read_export(
-            facts, packs.schema, encoding=encoding, column_map=_column_map(packs, column_map)
-        )
+        cmap = _column_map(packs, column_map)
+        if is_url(facts):  # an fsspec URL: read through a local mirror (io/remote.py)
+            local = mirror(str(facts), lambda name: True)
+            with viewed(str(facts), local):
+                export = read_export(local, packs.schema, encoding=encoding, column_map=cmap)
+        else:
+            export = read_export(facts, packs.schema, encoding=encoding, column_map=cmap)
         return export.sources, export.mixed, export.notes
     return rows_from_mapping(facts), False, []
 

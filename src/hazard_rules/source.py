@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 # (working directory, absolute export path, the export path as given): set while a worker of a
 # partitioned run reads part of an export, so that sources read as in the process that planned it
-_VIEW: ContextVar[tuple[str, str, str] | None] = ContextVar("hazard_rules_view", default=None)
+_VIEW: ContextVar[tuple[str | None, str, str] | None] = ContextVar(
+    "hazard_rules_view", default=None
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -35,6 +37,8 @@ def display_path(path: str | os.PathLike[str]) -> str:
         text = os.fspath(path)
         if text == absolute or text.startswith(absolute.rstrip(os.sep) + os.sep):
             rest = text[len(absolute) :]
+            if cwd is None:  # a mirror of a URL: shown as the URL
+                return given + rest.replace(os.sep, "/")
             rel = os.path.relpath(text, cwd)
             return given + rest if rel.startswith("..") else rel
     try:
@@ -45,10 +49,11 @@ def display_path(path: str | os.PathLike[str]) -> str:
 
 
 @contextmanager
-def display_view(cwd: str, absolute: str, given: str) -> Iterator[None]:
+def display_view(cwd: str | None, absolute: str, given: str) -> Iterator[None]:
     """Show the paths below ``absolute`` as :func:`display_path` does in a process working in
     ``cwd`` that was given the export as ``given`` (a worker of a partitioned run, whose
-    working directory may differ from the planning process's)."""
+    working directory may differ from the planning process's); ``cwd`` None: always as
+    ``given`` (a local mirror of a URL)."""
     token = _VIEW.set((cwd, absolute, given))
     try:
         yield

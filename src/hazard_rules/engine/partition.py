@@ -51,6 +51,7 @@ from hazard_rules.facts.rows import RawRow
 from hazard_rules.io.blocks import Block, BlockReading, block_rows, plan_blocks, totals_note
 from hazard_rules.io.export import Export, read_export
 from hazard_rules.io.maps import ColumnMap
+from hazard_rules.io.remote import is_url, mirror, viewed
 from hazard_rules.ir import Deadline, Recurring, Trend
 from hazard_rules.results import Candidate, Classification, RecordRef, Rejected, Result
 from hazard_rules.source import display_view
@@ -113,6 +114,7 @@ class PartSpec:
     slot: int
     block: Block | None = None
     rows: tuple[RawRow, ...] | None = None
+    file: str | None = None  # the file's name, in the export's folder (a URL's: to fetch it)
 
     @property
     def file_key(self) -> tuple[str, int]:
@@ -130,6 +132,7 @@ class Plan:
     column_map: ColumnMap | None
     broadcast: tuple[str, ...]
     parts: tuple[PartSpec, ...]
+    remote: bool = False  # ``source`` is an fsspec URL (io/remote.py)
 
 
 def broadcast_types(compiled: CompiledPack) -> tuple[str, ...]:
@@ -155,10 +158,21 @@ def plan(
     """The parts of the export at ``source`` (see the module docstring), and the export as
     read lazily by the planning process (it reads the broadcast types from it)."""
     schema = compiled.packs.schema
-    export = read_export(source, schema, encoding=encoding, column_map=column_map)
+    shared = broadcast_types(compiled)
+    remote = is_url(source)
+    if remote:
+        url = str(source)
+        local = mirror(url, lambda name: False)
+        with viewed(url, local):
+            first = read_export(local, schema, encoding=encoding, column_map=column_map)
+        names = {o.path.name for t in shared for o in first.origins.get(t, ())}
+        local = mirror(url, lambda name: name in names)  # the broadcast types' files
+        with viewed(url, local):
+            export = read_export(local, schema, encoding=encoding, column_map=column_map)
+    else:
+        export = read_export(source, schema, encoding=encoding, column_map=column_map)
     if export.mixed:
         raise Unpartitionable('a mixed JSONL file (lines with "type") is read in one process')
-    shared = broadcast_types(compiled)
     sizes = [
         _size(o.path) for t, origins in export.origins.items() if t not in shared for o in origins
     ]
@@ -168,8 +182,8 @@ def plan(
         if tname in shared or tname not in export.origins:
             continue
         for slot, origin in enumerate(export.origins[tname]):
-            if origin.kind not in ("csv", "tsv", "jsonl"):
-                specs.append(PartSpec(tname, slot))
+            if origin.kind not in ("csv", "tsv", "jsonl") or remote:
+                specs.append(PartSpec(tname, slot, file=origin.path.name))
                 continue
             blocks = plan_blocks(
                 origin.path,
@@ -182,18 +196,19 @@ def plan(
                 block_bytes=size,
             )
             if len(blocks) == 1:
-                specs.append(PartSpec(tname, slot))
+                specs.append(PartSpec(tname, slot, file=origin.path.name))
             else:
                 specs.extend(PartSpec(tname, slot, b) for b in blocks)
     where = os.fspath(source)
     the_plan = Plan(
         where,
-        os.path.abspath(where),
+        None if remote else os.path.abspath(where),
         os.getcwd(),
         encoding,
         column_map,
         shared,
         tuple(specs),
+        remote,
     )
     return the_plan, export
 
@@ -388,7 +403,17 @@ class PartSummary:
 PartData = dict[int, list[dict[str, Any]]]  # bucket → records (projections) routed to it
 
 
-def _rows(ctx: Context, spec: PartSpec, reading: BlockReading) -> tuple[Rows, Export | None]:
+def _root(ctx: Context, spec: PartSpec) -> str | None:
+    """Where the part's export is on this machine (a URL's mirror, with the part's file)."""
+    p = ctx.plan
+    if p.remote and p.source is not None:
+        return str(mirror(p.source, lambda name: name == spec.file))
+    return p.absolute
+
+
+def _rows(
+    ctx: Context, spec: PartSpec, reading: BlockReading, root: str | None
+) -> tuple[Rows, Export | None]:
     p = ctx.plan
     schema = ctx.compiled.packs.schema
     if spec.rows is not None:
@@ -401,20 +426,20 @@ def _rows(ctx: Context, spec: PartSpec, reading: BlockReading) -> tuple[Rows, Ex
             spec.block, schema, encoding=p.encoding, column_map=p.column_map, out=reading
         )
         return rows, None
-    export = read_export(
-        p.absolute or p.source, schema, encoding=p.encoding, column_map=p.column_map
-    )
+    export = read_export(root or p.source, schema, encoding=p.encoding, column_map=p.column_map)
     del export.notes[:]  # what listing the folder noted, the planning process noted already
     return export.parts[spec.type][spec.slot], export
 
 
-def _viewed(ctx: Context) -> Any:
+def _viewed(ctx: Context, root: str | None) -> Any:
     p = ctx.plan
-    if p.source is None or p.absolute is None:
+    if p.source is None or root is None:
         from contextlib import nullcontext
 
         return nullcontext()
-    return display_view(p.cwd, p.absolute, p.source)
+    if p.remote:
+        return viewed(p.source, Path(root))
+    return display_view(p.cwd, root, p.source)
 
 
 def read_part(ctx: Context, spec: PartSpec) -> tuple[PartSummary, PartData]:
@@ -431,8 +456,9 @@ def read_part(ctx: Context, spec: PartSpec) -> tuple[PartSummary, PartData]:
     reading = BlockReading()
     first_seen: dict[str, dict[str, str]] = {}
     kept = retention(compiled)
-    with _viewed(ctx):
-        rows, export = _rows(ctx, spec, reading)
+    root = _root(ctx, spec)
+    with _viewed(ctx, root):
+        rows, export = _rows(ctx, spec, reading, root)
         collect_facts(
             schema,
             {tname: rows},
@@ -502,8 +528,9 @@ def lookup(ctx: Context, spec: PartSpec, digests: set[int]) -> list[Found]:
             ordinal[row[1]] = n
             yield row
 
-    with _viewed(ctx):
-        rows, _ = _rows(ctx, spec, BlockReading())
+    root = _root(ctx, spec)
+    with _viewed(ctx, root):
+        rows, _ = _rows(ctx, spec, BlockReading(), root)
         collect_facts(schema, {tname: counted(rows)}, into=facts, first_seen=first_seen)
     refs = [f.name for f in schema.types[tname].fields.values() if f.kind == "ref"]
     out = []
