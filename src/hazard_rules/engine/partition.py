@@ -32,7 +32,6 @@ The pipeline (docs/scale-out.md), independent of who runs its tasks:
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import os
 import zlib
@@ -58,6 +57,7 @@ from hazard_rules.source import display_view
 
 __all__ = [
     "BUCKETS",
+    "Absorber",
     "Context",
     "Duplicates",
     "PartSpec",
@@ -98,8 +98,10 @@ def bucket(subject_id: str) -> int:
 
 
 def _digest(rid: str) -> int:
-    raw = hashlib.blake2b(rid.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    return int.from_bytes(raw, "little")
+    """A 64-bit digest of an id: two cheap checksums side by side (a shared digest is only a
+    reason to compare the ids themselves, so it needs to be rare, not unforgeable)."""
+    raw = rid.encode("utf-8", "surrogatepass")
+    return zlib.crc32(raw) << 32 | zlib.adler32(raw)
 
 
 # -- plan ---------------------------------------------------------------------------------
@@ -398,6 +400,10 @@ class PartSummary:
     unmapped: list[tuple[str, str]]
     weights: dict[int, int]  # bucket → records routed to it
     where: Any = None  # where the executor keeps the part's records
+    # findings, classifications, candidates, unmapped as objects, once absorbed (Absorber)
+    absorbed: (
+        tuple[list[Finding], list[Classification], list[Candidate], list[RecordRef]] | None
+    ) = None
 
 
 PartData = dict[int, list[dict[str, Any]]]  # bucket → records (projections) routed to it
@@ -564,20 +570,6 @@ def pack_finding(f: Finding) -> Packed:
 
 def _pack_label(c: Classification | Candidate) -> Packed:
     return ((c.record.type, c.record.id), (c.subject.type, c.subject.id), c.label, c.rule, c.cite)
-
-
-class _Refs:
-    """Shared :class:`RecordRef` objects (one per record, as one process shares them)."""
-
-    def __init__(self) -> None:
-        self._refs: dict[tuple[str, str], RecordRef] = {}
-
-    def __call__(self, key: tuple[str, str]) -> RecordRef:
-        got = self._refs.get(key)
-        if got is None:
-            # every field given, as validated models are built in one process: no validation
-            got = self._refs[key] = RecordRef.model_construct(type=key[0], id=key[1])
-        return got
 
 
 # -- de-duplication across parts ------------------------------------------------------------------
@@ -749,13 +741,13 @@ def merge(
     summaries: Sequence[PartSummary],
     dups: Duplicates,
     judged: Iterable[list[Packed]],
+    absorb: Absorber | None = None,
 ) -> tuple[Result, list[Finding], FactSet, list[str]]:
     """Step 7 of the module docstring: the result (violations apart, as sorted findings), the
     fact set ``api._finish`` reads, and the readers' notes — as one process gives them."""
     compiled = ctx.compiled
     schema = compiled.packs.schema
-    metas = {r.meta.id: r.meta for r in compiled.packs.rules}
-    ref = _Refs()
+    absorb = absorb or Absorber(ctx)
     facts = _Merged(records={})
     facts.read = phase1.read
     facts.read_by_file.update(phase1.read_by_file)
@@ -796,35 +788,23 @@ def merge(
             if s.name is not None and (nxt is None or summaries[nxt].slot != s.slot):
                 reading.extend(totals_note(s.name, tname, totals))  # after the file's last block
                 totals = []
+            found, labels, leads, unmapped_here = absorb(s)
             if gone:
                 key = frozenset(gone)
-                keep_f = [
-                    f for f in s.findings if not (f[3] and f[3][0] == tname and f[3][1] in key)
-                ]
-                keep_c = [c for c in s.classifications if c[0][1] not in key]
-                keep_d = [c for c in s.candidates if c[0][1] not in key]
-                keep_u = [u for u in s.unmapped if u[1] not in key]
-            else:
-                keep_f, keep_c, keep_d, keep_u = (
-                    s.findings,
-                    s.classifications,
-                    s.candidates,
-                    s.unmapped,
-                )
-            findings.extend(unpack_finding(f, metas, ref) for f in keep_f)
-            classifications.extend(
-                Classification.model_construct(
-                    record=ref(r), subject=ref(sj), label=lb, rule=ru, cite=ci
-                )
-                for r, sj, lb, ru, ci in keep_c
-            )
-            candidates.extend(
-                Candidate(record=ref(r), subject=ref(sj), label=lb, rule=ru, cite=ci, hints=list(h))
-                for r, sj, lb, ru, ci, h in keep_d
-            )
-            unmapped.extend(ref(u) for u in keep_u)
+
+                def mine(r: RecordRef | None, key: frozenset[str] = key, t: str = tname) -> bool:
+                    return r is not None and r.type == t and r.id in key
+
+                found = [f for f in found if not mine(f.record)]
+                labels = [c for c in labels if not mine(c.record)]
+                leads = [c for c in leads if not mine(c.record)]
+                unmapped_here = [u for u in unmapped_here if not mine(u)]
+            findings.extend(found)
+            classifications.extend(labels)
+            candidates.extend(leads)
+            unmapped.extend(unmapped_here)
     for part in judged:
-        findings.extend(unpack_finding(f, metas, ref) for f in part)
+        findings.extend(absorb.findings(part))
     facts.accepted = accepted
     ev = _Evaluation(
         compiled, facts, ctx.as_of, explain=ctx.explain, show_unmapped=ctx.show_unmapped
@@ -865,20 +845,62 @@ def _merge_rejections(
         facts.lost.append(lost)
 
 
-def unpack_finding(
-    t: Packed, metas: Mapping[str, Any], ref: Callable[[tuple[str, str]], RecordRef]
-) -> Finding:
-    """The finding :func:`pack_finding` made plain."""
-    rule, status, subject, record, period, due, evidence, zh, en, explain = t
-    return Finding(
-        metas[rule],
-        status,
-        ref(subject),
-        ref(record) if record is not None else None,
-        period,
-        due,
-        tuple(ref(e) for e in evidence),
-        zh,
-        en,
-        explain,
-    )
+class Absorber:
+    """Turns what parts send back into the objects one process makes (findings, shared
+    :class:`RecordRef`, classifications): called on each summary as it arrives, while the
+    workers go on, so that little is left for the end of the run."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.metas = {r.meta.id: r.meta for r in ctx.compiled.packs.rules}
+        self.refs: dict[tuple[str, str], RecordRef] = {}
+
+    def ref(self, key: tuple[str, str]) -> RecordRef:
+        got = self.refs.get(key)
+        if got is None:
+            # every field given, as validated models are built in one process: no validation
+            got = self.refs[key] = RecordRef.model_construct(type=key[0], id=key[1])
+        return got
+
+    def findings(self, packed: Iterable[Packed]) -> list[Finding]:
+        metas, refs, ref, new = self.metas, self.refs, self.ref, Finding
+        out = []
+        for rule, status, subject, record, period, due, evidence, zh, en, explain in packed:
+            out.append(
+                new(
+                    metas[rule],
+                    status,
+                    refs.get(subject) or ref(subject),
+                    None if record is None else refs.get(record) or ref(record),
+                    period,
+                    due,
+                    tuple([refs.get(e) or ref(e) for e in evidence]),
+                    zh,
+                    en,
+                    explain,
+                )
+            )
+        return out
+
+    def __call__(
+        self, s: PartSummary
+    ) -> tuple[list[Finding], list[Classification], list[Candidate], list[RecordRef]]:
+        if s.absorbed is None:
+            ref = self.ref
+            s.absorbed = (
+                self.findings(s.findings),
+                [
+                    Classification.model_construct(
+                        record=ref(r), subject=ref(sj), label=lb, rule=ru, cite=ci
+                    )
+                    for r, sj, lb, ru, ci in s.classifications
+                ],
+                [
+                    Candidate(
+                        record=ref(r), subject=ref(sj), label=lb, rule=ru, cite=ci, hints=list(h)
+                    )
+                    for r, sj, lb, ru, ci, h in s.candidates
+                ],
+                [ref(u) for u in s.unmapped],
+            )
+            s.findings, s.classifications, s.candidates, s.unmapped = [], [], [], []
+        return s.absorbed

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from hazard_rules.engine.compile import Finding, compile_pack
 from hazard_rules.engine.partition import (
+    Absorber,
     Context,
     Duplicates,
     Found,
@@ -127,8 +128,10 @@ def run_partitioned(
         mapping,
     )
     read = [phase1.read, sum(len(s.rejected) for s in phase1.slices.values())]
+    absorb = Absorber(ctx)
 
     def done(summary: PartSummary) -> None:
+        absorb(summary)  # while the workers go on
         read[0] += summary.read
         read[1] += len(summary.rejected)
         if progress is not None:
@@ -159,7 +162,7 @@ def run_partitioned(
         judged = ex.judge(assignment, order, by_id)
     finally:
         ex.close()
-    return merge(ctx, phase1, summaries, dups, judged)
+    return merge(ctx, phase1, summaries, dups, judged, absorb)
 
 
 def _read_whole(
