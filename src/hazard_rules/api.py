@@ -226,12 +226,15 @@ def evaluate_findings(
     waivers: WaiversArg = None,
     progress: Callable[[int, int], None] | None = None,
     client: Any = None,
+    render: str | None = None,
 ) -> tuple[Result, list[Finding]]:
     """Like :func:`evaluate`, with the violations apart as sorted plain
     :class:`~hazard_rules.engine.compile.Finding` tuples — for writers that stream large
     reports (``Result.violations`` is empty; ``Finding.violation()`` makes each model). With
     the Python evaluator in one process, a path or a mapping is read and judged in one
-    streaming pass."""
+    streaming pass. ``render="jsonl"``: in a partitioned run (``jobs``, ``client``) the
+    workers also make each finding's JSONL line, which ``write_findings`` then writes as it
+    is (the lines of a large report are made by the workers, not by this process)."""
     as_of = _check_arguments(
         packs,
         facts,
@@ -258,6 +261,7 @@ def evaluate_findings(
         encoding,
         column_map,
         progress,
+        render,
     )
     if partitioned is not None:
         result, findings, fact_set, notes = partitioned
@@ -325,6 +329,7 @@ def _partitioned(
     encoding: str | None,
     column_map: MapArg,
     progress: Callable[[int, int], None] | None,
+    render: str | None = None,
 ) -> tuple[Result, list[Finding], FactSet, list[str]] | None:
     """An export or a mapping read and judged in parts (engine/partition.py): on a Dask
     cluster (``client``) or by ``jobs`` forked processes. None when not: one process, a
@@ -368,6 +373,7 @@ def _partitioned(
             column_map=_column_map(packs, column_map),
             progress=progress,
             chunk=chunk,
+            render=render,
         )
     except Unpartitionable:
         return None

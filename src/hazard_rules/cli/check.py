@@ -74,6 +74,8 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
             waivers=args.waivers,
             progress=progress,
             client=cluster.client if cluster is not None else None,
+            # a partitioned run's workers make the lines of a JSONL report
+            render="jsonl" if args.format == "jsonl" and not args.statistics else None,
         )
     finally:
         if progress is not None:

@@ -116,6 +116,7 @@ class _Run:
     explain: bool
     show_unmapped: bool
     plan: Plan
+    render: str | None = None
 
 
 def _context(run: _Run, records: dict[str, dict[str, dict[str, Any]]]) -> Context:
@@ -124,7 +125,13 @@ def _context(run: _Run, records: dict[str, dict[str, dict[str, Any]]]) -> Contex
         if len(_CONTEXTS) >= 4:
             _CONTEXTS.clear()
         got = _CONTEXTS[run.key] = Context(
-            _compiled(run.recipe), records, run.as_of, run.explain, run.show_unmapped, run.plan
+            _compiled(run.recipe),
+            records,
+            run.as_of,
+            run.explain,
+            run.show_unmapped,
+            run.plan,
+            render=run.render,
         )
     return got
 
@@ -167,6 +174,7 @@ class DaskExecutor:
             ctx.explain,
             ctx.show_unmapped,
             replace(ctx.plan),
+            ctx.render,
         )
         # one future for the whole dict (a dict given to scatter becomes a future per key,
         # named by the key: the next run's "enterprise" would be this run's)

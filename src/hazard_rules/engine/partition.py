@@ -64,6 +64,7 @@ __all__ = [
     "PartSummary",
     "Phase1",
     "Plan",
+    "Rendered",
     "Unpartitionable",
     "assign",
     "bucket",
@@ -260,6 +261,7 @@ class Context:
     show_unmapped: bool
     plan: Plan
     mapping: Mapping[str, Iterable[Any]] | None = None
+    render: str | None = None  # "jsonl": findings also travel as their output lines
     _routes: dict[str, tuple[str, ...]] | None = None
 
     @property
@@ -509,7 +511,7 @@ def read_part(ctx: Context, spec: PartSpec) -> tuple[PartSummary, PartData]:
         anomalous=reading.anomalous,
         accepted=len(accepted),
         digests=[a.tobytes() for a in digests],
-        findings=[pack_finding(f) for f in j.violations],
+        findings=[pack_finding(f, ctx.render) for f in j.violations],
         classifications=[_pack_label(c) for c in j.classifications],
         candidates=[(*_pack_label(c), tuple(c.hints)) for c in j.candidates],
         unmapped=[(r.type, r.id) for r in j.unmapped],
@@ -552,8 +554,16 @@ def lookup(ctx: Context, spec: PartSpec, digests: set[int]) -> list[Found]:
 # -- findings and labels as plain data ----------------------------------------------------------
 
 
-def pack_finding(f: Finding) -> Packed:
-    """A finding as plain tuples (no pydantic model crosses a process boundary)."""
+class Rendered(Finding):
+    """A finding with its JSONL line, made by the worker that judged it (``line``): the
+    writer of a partitioned run's report only writes it. A finding changed after judging
+    (doubtful, waived: ``_replace``) is a new tuple without the line, and is rendered again."""
+
+
+def pack_finding(f: Finding, render: str | None = None) -> Packed:
+    """A finding as plain tuples (no pydantic model crosses a process boundary); with
+    ``render="jsonl"``, its output line too."""
+    line = (f.violation().model_dump_json(),) if render == "jsonl" else ()
     return (
         f.meta.id,
         f.status,
@@ -565,6 +575,7 @@ def pack_finding(f: Finding) -> Packed:
         f.message,
         f.message_en,
         f.explain,
+        *line,
     )
 
 
@@ -718,7 +729,7 @@ def judge_partition(
         part=owns,
     )
     ev.judge_time_rules()
-    return [pack_finding(f) for f in ev.judging.violations]
+    return [pack_finding(f, ctx.render) for f in ev.judging.violations]
 
 
 # -- merge --------------------------------------------------------------------------------------------
@@ -862,23 +873,24 @@ class Absorber:
         return got
 
     def findings(self, packed: Iterable[Packed]) -> list[Finding]:
-        metas, refs, ref, new = self.metas, self.refs, self.ref, Finding
-        out = []
-        for rule, status, subject, record, period, due, evidence, zh, en, explain in packed:
-            out.append(
-                new(
-                    metas[rule],
-                    status,
-                    refs.get(subject) or ref(subject),
-                    None if record is None else refs.get(record) or ref(record),
-                    period,
-                    due,
-                    tuple([refs.get(e) or ref(e) for e in evidence]),
-                    zh,
-                    en,
-                    explain,
-                )
+        metas, refs, ref = self.metas, self.refs, self.ref
+        out: list[Finding] = []
+        for rule, status, subject, record, period, due, evidence, zh, en, explain, *line in packed:
+            f = (Rendered if line else Finding)(
+                metas[rule],
+                status,
+                refs.get(subject) or ref(subject),
+                None if record is None else refs.get(record) or ref(record),
+                period,
+                due,
+                tuple([refs.get(e) or ref(e) for e in evidence]),
+                zh,
+                en,
+                explain,
             )
+            if line:
+                f.line = line[0]  # type: ignore[attr-defined]
+            out.append(f)
         return out
 
     def __call__(

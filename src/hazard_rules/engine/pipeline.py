@@ -88,11 +88,13 @@ def run_partitioned(
     progress: Callable[[int, int], None] | None = None,
     chunk: int | None = None,
     block_bytes: int | None = None,
+    render: str | None = None,
 ) -> tuple[Result, list[Finding], FactSet, list[str]]:
     """Evaluate in parts on the executor ``executor(context)`` makes; returns what
     ``api._finish`` takes: the result (violations apart), the sorted findings, the fact set
     (counts, rejections, notes) and the readers' notes. :class:`Unpartitionable` when the
-    export cannot be read in parts (the caller evaluates it in one process)."""
+    export cannot be read in parts (the caller evaluates it in one process). ``render="jsonl"``:
+    the workers also make each finding's JSONL line (the writer only writes them)."""
     compiled = compile_pack(packs)
     mapping = None
     if isinstance(facts, (str, os.PathLike)):
@@ -126,6 +128,7 @@ def run_partitioned(
         show_unmapped,
         the_plan,
         mapping,
+        render,
     )
     read = [phase1.read, sum(len(s.rejected) for s in phase1.slices.values())]
     absorb = Absorber(ctx)
