@@ -1,4 +1,4 @@
-"""Partitioned evaluation (engine/partition.py): any partitioning gives one process's result —
+"""Partitioned evaluation (scale/partition.py): any partitioning gives one process's result —
 findings, classifications, rejected records, notes, counts and doubtful marks."""
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from hazard_rules import Result, load_packs
 from hazard_rules.api import _finish, evaluate_findings
 from hazard_rules.cli import main
 from hazard_rules.engine.compile import Finding
-from hazard_rules.engine.partition import BUCKETS
-from hazard_rules.engine.pipeline import InlineExecutor, run_partitioned
 from hazard_rules.errors import BackendError
 from hazard_rules.io.blocks import plan_blocks
 from hazard_rules.output.writers import format_result
+from hazard_rules.scale.partition import BUCKETS
+from hazard_rules.scale.pipeline import InlineExecutor, run_partitioned
 from hazard_rules.testing.strategies import fact_sets
 
 EXPORT = REPO / "examples" / "export"
@@ -337,7 +337,7 @@ def test_a_killed_worker_process_fails_the_run(big_export: Path) -> None:
 @pytest.fixture(scope="module")
 def client() -> Any:
     pytest.importorskip("distributed")
-    from hazard_rules.engine.on_dask import connect
+    from hazard_rules.scale.on_dask import connect
 
     conn = connect("local:2")
     yield conn.client
@@ -390,7 +390,7 @@ def test_a_dask_worker_killed_mid_run_gives_the_whole_result_or_an_error(
     """Dask runs the lost tasks again on a worker that lives (the result is complete), or the
     run fails with BackendError: never a partial result."""
     pytest.importorskip("distributed")
-    from hazard_rules.engine.on_dask import connect
+    from hazard_rules.scale.on_dask import connect
 
     conn = connect("local:2")
     try:
@@ -418,8 +418,8 @@ def test_a_dask_worker_killed_mid_run_gives_the_whole_result_or_an_error(
 def test_without_dask_the_message_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    from hazard_rules.engine.on_dask import require_dask
     from hazard_rules.errors import BackendUnavailableError
+    from hazard_rules.scale.on_dask import require_dask
 
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(BackendUnavailableError, match=r"hazard-rules\[dask\]"):

@@ -331,18 +331,18 @@ def _partitioned(
     progress: Callable[[int, int], None] | None,
     render: str | None = None,
 ) -> tuple[Result, list[Finding], FactSet, list[str]] | None:
-    """An export or a mapping read and judged in parts (engine/partition.py): on a Dask
+    """An export or a mapping read and judged in parts (scale/partition.py): on a Dask
     cluster (``client``) or by ``jobs`` forked processes. None when not: one process, a
     loaded fact set, another backend, or an export that cannot be read in parts (a mixed
     JSONL file), which is then evaluated in this process."""
     if isinstance(facts, FactSet) or backend != "python" or (jobs <= 1 and client is None):
         return None
-    from hazard_rules.engine.pipeline import ExecutorFactory, Unpartitionable, run_partitioned
+    from hazard_rules.scale.pipeline import ExecutorFactory, Unpartitionable, run_partitioned
 
     chunk = None
     factory: ExecutorFactory
     if client is not None:
-        from hazard_rules.engine.on_dask import DaskExecutor
+        from hazard_rules.scale.on_dask import DaskExecutor
 
         def factory(ctx: Any) -> Any:
             return DaskExecutor(ctx, client, packs)
@@ -351,7 +351,7 @@ def _partitioned(
         workers = max(sum(w.get("nthreads", 1) for w in info.values()), 1)
         chunk = 50_000  # records given as Python objects travel to the workers in parts
     else:
-        from hazard_rules.engine.processes import LocalExecutor, fork_available
+        from hazard_rules.scale.processes import LocalExecutor, fork_available
 
         if not fork_available():
             return None

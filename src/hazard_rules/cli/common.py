@@ -213,7 +213,7 @@ def dask_client(args: argparse.Namespace) -> Any:
         raise argparse.ArgumentTypeError("--dask and --jobs: choose one")
     if getattr(args, "backend", None) not in (None, "python"):
         raise argparse.ArgumentTypeError("--dask runs the python backend only")
-    from hazard_rules.engine.on_dask import connect
+    from hazard_rules.scale.on_dask import connect
 
     return connect(address)
 

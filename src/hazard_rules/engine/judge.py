@@ -43,7 +43,15 @@ from hazard_rules.results import Candidate, Classification, Result, label_key, s
 
 # Finding and compile_pack live in engine.compile; they are named here only because api.py and
 # output/writers.py import them from this module (their owners move those imports).
-__all__ = ["Finding", "compile_pack", "judge", "judge_findings", "judge_stream", "retention"]
+__all__ = [
+    "Evaluation",
+    "Finding",
+    "compile_pack",
+    "judge",
+    "judge_findings",
+    "judge_stream",
+    "retention",
+]
 
 
 class RecordRules:
@@ -394,3 +402,8 @@ def _root_fields(cond: Condition | None) -> set[str]:
     if isinstance(cond, NotOf):
         return _root_fields(cond.item)
     return set().union(*(_root_fields(c) for c in cond.items))
+
+
+# one evaluation's judges, for callers that judge parts of an evaluation apart and merge them
+# (scale/partition.py: record rules as each part is read, time rules per partition)
+Evaluation = _Evaluation

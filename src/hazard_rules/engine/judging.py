@@ -89,7 +89,7 @@ class Judging:
         part: tuple[int, int] | Callable[[str], bool] | None = None,
     ) -> None:
         # (k, n): judge only subjects whose id hashes to k modulo n; or a predicate on subject
-        # ids (a partitioned run's assignment, engine/partition.py)
+        # ids (a partitioned run's assignment, scale/partition.py)
         self.part = part
         self.compiled = compiled
         self.schema = compiled.packs.schema

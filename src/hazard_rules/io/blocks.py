@@ -1,6 +1,6 @@
 """Blocks of a large CSV or JSONL file: cut at record boundaries, each read on its own.
 
-A partitioned run (:mod:`hazard_rules.engine.partition`) reads a large file in blocks, in
+A partitioned run (:mod:`hazard_rules.scale.partition`) reads a large file in blocks, in
 parallel. :func:`plan_blocks` finds the cuts in one pass over the bytes (no decoding, no
 parsing): a JSONL file may be cut after any line end; a CSV file only after a line end with
 an even number of ``"`` before it (outside any quoted cell, as the csv module reads it: a
@@ -32,7 +32,7 @@ from hazard_rules.facts.rows import RawRow, Unreadable
 from hazard_rules.io.csv_reader import csv_records
 from hazard_rules.io.maps import ColumnMap
 from hazard_rules.io.tables import BadRow, GridRow, Header, HeaderError, TableReader, find_header
-from hazard_rules.io.text import Line, TextFile, _byte_lines, open_text
+from hazard_rules.io.text import Line, TextFile, byte_lines, open_text
 from hazard_rules.schema import Schema
 
 __all__ = ["Block", "BlockReading", "block_rows", "plan_blocks", "totals_note"]
@@ -201,7 +201,7 @@ def _lines(block: Block, encoding: str | None, codec: str) -> Generator[Line, No
             head.close()
         fh = path.open("rb")
         fh.seek(block.start)
-        lines = _byte_lines(fh, block.name, codec, 0)
+        lines = byte_lines(fh, block.name, codec)
         body = chain(prefix, _renumbered(lines, block.first_line))
 
         def close() -> None:
@@ -228,20 +228,16 @@ def block_rows(
 ) -> Iterator[RawRow]:
     """The raw rows of one block, read as the whole file's reader reads them; notes, totals
     and anomalies go to ``out`` (see the module docstring)."""
-    from hazard_rules.io.export import _Reader
+    from hazard_rules.io.export import read_table
 
-    reader = _Reader(schema, encoding, column_map)
     path = Path(block.path)
     text = open_text(path, block.name, encoding)
     text.close()
     lines = _lines(block, encoding, text.codec)
     table = TextFile(block.name, text.codec, text.detected, lines)
-    rows: Iterator[RawRow]
-    if block.kind == "jsonl":
-        rows = reader._jsonl_lines(block.type, block.name, table)
-    else:
-        delimiter = "\t" if block.kind == "tsv" else ","
-        rows = reader._csv_table(block.type, block.name, table, delimiter)
+    rows, reader = read_table(
+        schema, block.type, table, block.kind, encoding=encoding, column_map=column_map
+    )
     try:
         for row in rows:
             if block.kind != "jsonl" and isinstance(row[2], Unreadable):
@@ -249,8 +245,8 @@ def block_rows(
             yield row
     finally:
         lines.close()
-    totals = [n for info in reader.export.tables if info.reader for n in info.reader.totals]
-    notes = reader.export.notes
+    totals = [n for info in reader.tables if info.reader for n in info.reader.totals]
+    notes = reader.notes
     if totals:
         notes = notes[:-1]  # the file gets one note, from the totals of every block
         out.totals.extend(totals)

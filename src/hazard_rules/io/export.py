@@ -47,7 +47,7 @@ from hazard_rules.periods import timezone
 from hazard_rules.schema import Schema, did_you_mean, value_key
 from hazard_rules.source import display_path
 
-__all__ = ["SUFFIXES", "Export", "PartOrigin", "TableInfo", "read_export"]
+__all__ = ["SUFFIXES", "Export", "PartOrigin", "TableInfo", "read_export", "read_table"]
 
 SUFFIXES = (".csv", ".tsv", ".jsonl", ".xlsx", ".xlsm")
 _UNSUPPORTED = {
@@ -164,6 +164,25 @@ def read_export(
     out.sources = {t: chain.from_iterable(its) for t, its in reader.by_type.items()}
     out.path = display_path(p)
     return out
+
+
+def read_table(
+    schema: Schema,
+    tname: str,
+    text: TextFile,
+    kind: str,
+    *,
+    encoding: str | None,
+    column_map: ColumnMap | None,
+) -> tuple[Iterator[RawRow], Export]:
+    """The raw rows of one CSV, TSV or JSONL table of type ``tname`` whose lines are
+    ``text`` (a whole file, or a block of one: io/blocks.py), read as :func:`read_export`
+    reads such a file; the :class:`Export` returned collects the notes and tables of it."""
+    reader = _Reader(schema, encoding, column_map)
+    if kind == "jsonl":
+        return reader._jsonl_lines(tname, text.name, text), reader.export
+    delimiter = "\t" if kind == "tsv" else ","
+    return reader._csv_table(tname, text.name, text, delimiter), reader.export
 
 
 class _Reader:

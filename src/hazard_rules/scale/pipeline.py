@@ -1,6 +1,6 @@
-"""Running the partitioned pipeline (:mod:`hazard_rules.engine.partition`) on an executor:
-local processes (``--jobs N``, :mod:`hazard_rules.engine.processes`) or a Dask cluster
-(:mod:`hazard_rules.engine.on_dask`).
+"""Running the partitioned pipeline (:mod:`hazard_rules.scale.partition`) on an executor:
+local processes (``--jobs N``, :mod:`hazard_rules.scale.processes`) or a Dask cluster
+(:mod:`hazard_rules.scale.on_dask`).
 
 An executor runs three kinds of task over the parts of one run — read a part and keep its
 records, read a part again to look ids up, judge a partition over the records kept — and
@@ -17,7 +17,12 @@ from datetime import date
 from typing import Any, Protocol
 
 from hazard_rules.engine.compile import Finding, compile_pack
-from hazard_rules.engine.partition import (
+from hazard_rules.facts.collect import FactSet
+from hazard_rules.io.maps import ColumnMap
+from hazard_rules.ir import Deadline, Recurring, Trend
+from hazard_rules.packs import PackSet
+from hazard_rules.results import Result
+from hazard_rules.scale.partition import (
     Absorber,
     Context,
     Duplicates,
@@ -37,11 +42,6 @@ from hazard_rules.engine.partition import (
     read_part,
     select,
 )
-from hazard_rules.facts.collect import FactSet
-from hazard_rules.io.maps import ColumnMap
-from hazard_rules.ir import Deadline, Recurring, Trend
-from hazard_rules.packs import PackSet
-from hazard_rules.results import Result
 
 __all__ = ["Executor", "ExecutorFactory", "InlineExecutor", "Unpartitionable", "run_partitioned"]
 
@@ -59,7 +59,7 @@ class Executor(Protocol):
         ...
 
     def lookup(self, asks: Mapping[int, tuple[PartSpec, set[int]]]) -> dict[int, list[Found]]:
-        """:func:`~hazard_rules.engine.partition.lookup` on each part asked."""
+        """:func:`~hazard_rules.scale.partition.lookup` on each part asked."""
         ...
 
     def judge(

@@ -20,7 +20,8 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from hazard_rules.engine.partition import (
+from hazard_rules.errors import BackendError
+from hazard_rules.scale.partition import (
     Context,
     Duplicates,
     Found,
@@ -31,7 +32,6 @@ from hazard_rules.engine.partition import (
     lookup,
     read_part,
 )
-from hazard_rules.errors import BackendError
 
 __all__ = ["LocalExecutor", "fork_available"]
 

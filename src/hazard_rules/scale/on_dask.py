@@ -27,7 +27,9 @@ from datetime import date
 from typing import Any
 
 from hazard_rules.engine.compile import CompiledPack, compile_pack
-from hazard_rules.engine.partition import (
+from hazard_rules.errors import BackendError, BackendUnavailableError, HazardRulesError
+from hazard_rules.packs import PackSet, bundled_root, load_packs
+from hazard_rules.scale.partition import (
     Context,
     Duplicates,
     Found,
@@ -40,8 +42,6 @@ from hazard_rules.engine.partition import (
     read_part,
     select,
 )
-from hazard_rules.errors import BackendError, BackendUnavailableError, HazardRulesError
-from hazard_rules.packs import PackSet, bundled_root, load_packs
 
 __all__ = ["DaskExecutor", "PackRecipe", "connect", "recipe_of", "require_dask"]
 

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from hazard_rules.engine.compile import CompiledPack, Finding
-from hazard_rules.engine.judge import _Evaluation, retention
+from hazard_rules.engine.judge import Evaluation, retention
 from hazard_rules.facts.collect import FactSet, LostRow, collect_facts, rows_from_mapping
 from hazard_rules.facts.rows import RawRow
 from hazard_rules.io.blocks import Block, BlockReading, block_rows, plan_blocks, totals_note
@@ -320,7 +320,7 @@ def read_broadcast(
     """Read the broadcast types whole, in reference order, judging their record rules."""
     schema = compiled.packs.schema
     facts = FactSet(records={t: {} for t in schema.order})
-    ev = _Evaluation(compiled, facts, as_of, explain=explain, show_unmapped=show_unmapped)
+    ev = Evaluation(compiled, facts, as_of, explain=explain, show_unmapped=show_unmapped)
     notes = export_notes if export_notes is not None else []
     initial = list(notes)
     kept = retention(compiled)
@@ -458,7 +458,7 @@ def read_part(ctx: Context, spec: PartSpec) -> tuple[PartSummary, PartData]:
     records = {**ctx.records, tname: {}}
     facts = _PartFacts(records=records)
     facts.ordinals = []
-    ev = _Evaluation(
+    ev = Evaluation(
         compiled, facts, ctx.as_of, explain=ctx.explain, show_unmapped=ctx.show_unmapped
     )
     reading = BlockReading()
@@ -720,7 +720,7 @@ def judge_partition(
     def owns(subject_id: str) -> bool:
         return bucket(subject_id) in buckets
 
-    ev = _Evaluation(
+    ev = Evaluation(
         ctx.compiled,
         facts,
         ctx.as_of,
@@ -817,7 +817,7 @@ def merge(
     for part in judged:
         findings.extend(absorb.findings(part))
     facts.accepted = accepted
-    ev = _Evaluation(
+    ev = Evaluation(
         compiled, facts, ctx.as_of, explain=ctx.explain, show_unmapped=ctx.show_unmapped
     )
     j = ev.judging
