@@ -144,14 +144,18 @@ def _summary(part: tuple[PartSummary, Any]) -> PartSummary:
     return part[0]
 
 
+def _records(part: tuple[PartSummary, Any]) -> tuple[str, Any]:
+    return part[0].type, part[1]
+
+
 def _lookup(run: _Run, records: Any, spec: PartSpec, digests: set[int]) -> list[Found]:
     return lookup(_context(run, records), spec, digests)
 
 
 def _select(
-    part: tuple[PartSummary, Any], buckets: frozenset[int], dropped: frozenset[str]
+    part: tuple[str, Any], buckets: frozenset[int], dropped: frozenset[str]
 ) -> tuple[str, list[dict[str, Any]]]:
-    return part[0].type, select(part[1], buckets, dropped)
+    return part[0], select(part[1], buckets, dropped)
 
 
 def _judge(
@@ -216,14 +220,16 @@ class DaskExecutor:
         from distributed import as_completed
 
         c = self.client
+        summaries = {}
         for pid, spec in specs.items():
-            self.parts[pid] = c.submit(
+            read = c.submit(
                 _read, self.run, self.records, spec, key=self._key(f"read-{pid}"), pure=False
             )
-        summaries = {
-            c.submit(_summary, self.parts[pid], key=self._key(f"summary-{pid}")): pid
-            for pid in specs
-        }
+            # the records stay on the worker for the judge tasks; the summary (findings) is
+            # released once gathered, with the read task's result
+            self.parts[pid] = c.submit(_records, read, key=self._key(f"records-{pid}"))
+            summaries[c.submit(_summary, read, key=self._key(f"summary-{pid}"))] = pid
+            del read
 
         def gather() -> dict[int, PartSummary]:
             out: dict[int, PartSummary] = {}
