@@ -144,6 +144,9 @@ def exports(draw: st.DrawFn) -> tuple[dict[str, list[dict[str, Any]]], list[tupl
             if rnd.random() < 0.5 and "enterprise_id" in again:
                 again["enterprise_id"] = rnd.choice(["E1", "NOPE"])
             rows.insert(rnd.randint(0, len(rows)), again)
+        for r in rows:
+            if rnd.random() < 0.3:  # a field the schema does not have: one note per type
+                r["备注"] = "x"
         if rnd.random() < 0.3:
             bad = dict(rnd.choice(rows))
             date_field = BAOSHAN.schema.types[tname].date_field
