@@ -18,8 +18,10 @@ predicates of the 20 rules of ``bench/handwritten.py``) with the hand-written fu
 records × rules per second, median of 3 — after asserting that both return exactly the same
 (record, rule) pairs, and that these are the classifications ``evaluate`` reports.
 
-It also runs the durable backend (when ``hazard_rules.backends.durable.engine`` imports) and
-``check --jobs 2`` (when the CLI has ``--jobs``), and writes bench/RESULTS.md.
+It also runs the durable backend (when ``hazard_rules.backends.durable.engine`` imports) and,
+on the largest size, one process against ``check --jobs 2`` and ``check --dask local:2``
+(``bench/scale.py``: wall, CPU, peak memory of the parent or client and of each worker), and
+writes bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ sys.path.insert(0, str(HERE))
 
 import gen  # noqa: E402
 import handwritten  # noqa: E402
+import scale  # noqa: E402
 
 AS_OF = date(2026, 1, 15)
 PACKS = ("baoshan-2024", "gm-2023")
@@ -256,28 +259,6 @@ def durable_run(folder: Path, timeout: float = 900) -> dict[str, Any]:
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
-def jobs_supported() -> bool:
-    p = subprocess.run(
-        [sys.executable, "-m", "hazard_rules", "check", "--help"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return "--jobs" in p.stdout
-
-
-def jobs_run(folder: Path, tmp: Path) -> dict[str, Any]:
-    one = run_check(folder, (), str(tmp / "jobs1.jsonl"))
-    two = run_check(folder, ("--jobs", "2"), str(tmp / "jobs2.jsonl"))
-    same = (tmp / "jobs1.jsonl").read_bytes() == (tmp / "jobs2.jsonl").read_bytes()
-    return {
-        "t1": one["time"],
-        "t2": two["time"],
-        "speedup": one["time"] / two["time"],
-        "same": same,
-    }
-
-
 # -- report -----------------------------------------------------------------------------------
 
 
@@ -327,7 +308,7 @@ def write_results(
     rows: list[dict[str, Any]],
     crit: dict[str, Any] | None,
     durable: dict[str, Any] | None,
-    jobs: dict[str, Any] | None,
+    scaled: dict[str, Any] | None,
     args: argparse.Namespace,
 ) -> list[str]:
     lines: list[str] = []
@@ -423,16 +404,7 @@ def write_results(
             f"{durable['same_violations']}; same classifications: {durable['same_classifications']}."
         )
     w("")
-    w("## Parallel `--jobs 2`")
-    w("")
-    if jobs is None:
-        w("Not measured: `hazard-rules check` has no `--jobs` option yet.")
-    else:
-        w(
-            f"On the {jobs['size']:,}-record export: 1 job {jobs['t1']:.2f} s, `--jobs 2` {jobs['t2']:.2f} s, "
-            f"speed-up {jobs['speedup']:.2f}×; byte-identical output: {jobs['same']}."
-        )
-    w("")
+    lines.extend(scale.section(scaled, rows[-1]["records"] if rows else None))
     w("## Targets (issue 8, item 5)")
     w("")
     w("| target | figure | status |")
@@ -509,6 +481,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     ap.add_argument("--no-durable", action="store_true")
+    ap.add_argument(
+        "--no-scale", action="store_true", help="leave out one process vs --jobs 2 vs --dask"
+    )
     args = ap.parse_args(argv)
     if args.sizes is None:
         args.sizes = "10000,100000" if args.quick else "10000,100000,1000000"
@@ -574,15 +549,15 @@ def main(argv: list[str] | None = None) -> int:
         durable["size"] = dsize
         print(f"  {durable}", flush=True)
 
-    jobs = None
-    if jobs_supported():
-        print(f"[{csize:,}] --jobs 2", flush=True)
-        jobs = jobs_run(cfolder, args.data)
-        jobs["size"] = csize
+    scaled = None
+    if not args.no_scale:
+        big = sizes[-1]
+        print(f"[{big:,}] one process vs --jobs 2 vs --dask local:2", flush=True)
+        scaled = scale.scale_out(folders[big], args.data, runs=1 if args.quick else 2)
 
-    raw = {"machine": m, "rows": rows, "criterion": crit, "durable": durable, "jobs": jobs}
+    raw = {"machine": m, "rows": rows, "criterion": crit, "durable": durable, "scale": scaled}
     (args.data / "last-run.json").write_text(json.dumps(raw, indent=1, default=str))
-    verdicts = write_results(args.results, m, rows, crit, durable, jobs, args)
+    verdicts = write_results(args.results, m, rows, crit, durable, scaled, args)
     print(f"wrote {args.results}: " + "; ".join(verdicts), flush=True)
     return 0
 

@@ -62,3 +62,23 @@ def test_handwritten_matches_engine(export: tuple[Path, dict[str, int]]) -> None
     )
     assert hand == engine
     assert engine  # some of the 20 rules fire on the generated data
+
+
+def test_scale_out_rows_measure_a_process_tree(tmp_path: Path) -> None:
+    """bench/scale.py's sampler sees the workers of a forked run and their memory."""
+    import scale
+
+    got = scale.tree_run(
+        [
+            sys.executable,
+            "-c",
+            "import multiprocessing as mp, time\n"
+            "def f(_):\n    x = bytearray(60 << 20); time.sleep(0.5); return len(x)\n"
+            "if __name__ == '__main__':\n"
+            "    with mp.get_context('fork').Pool(2) as p: p.map(f, range(2))\n",
+        ]
+    )
+    assert len(got["workers"]) == 2
+    assert min(got["workers"]) > 50 << 20
+    assert got["sum_rss"] >= sum(got["workers"])
+    assert got["cpu"] > 0

@@ -500,3 +500,61 @@ def test_default_as_of_is_today_in_shanghai(run_main: Main):
     after = datetime.now(shanghai).date()
     assert code in (0, 1)
     assert Result.model_validate_json(out).as_of in {before, after}
+
+
+@pytest.mark.parametrize(
+    ("within", "as_of", "last_day"),
+    [
+        ("30d", "2025-01-31", "2025-03-02"),
+        ("30", "2025-01-31", "2025-03-02"),
+        ("6w", "2025-01-31", "2025-03-14"),
+        ("1m", "2025-01-31", "2025-02-28"),
+        ("1M", "2024-01-31", "2024-02-29"),
+        ("2m", "2025-11-30", "2026-01-30"),
+        ("1y", "2024-02-29", "2025-02-28"),
+        ("100y", "2025-01-01", "2125-01-01"),
+        ("36500d", "2025-01-01", "2124-12-08"),
+    ],
+)
+def test_due_within_units_end_on_their_last_day(within: str, as_of: str, last_day: str) -> None:
+    from datetime import date
+
+    from hazard_rules.cli.check import _due_until, _within
+
+    assert _due_until(date.fromisoformat(as_of), _within(within)) == date.fromisoformat(last_day)
+
+
+@pytest.mark.parametrize(
+    ("within", "as_of", "says"),
+    [
+        ("99999999999d", "2025-01-01", "--within"),
+        ("36501d", "2025-01-01", "at most 100 years"),
+        ("101y", "2025-01-01", "at most 100 years"),
+        ("5215w", "2025-01-01", "at most 100 years"),
+        ("1201m", "2025-01-01", "at most 100 years"),
+        ("2y", "9998-06-01", "ends after 9998-12-31"),
+        ("-3d", "2025-01-01", "--within"),
+        ("3q", "2025-01-01", "--within"),
+        ("", "2025-01-01", "--within"),
+    ],
+)
+def test_due_within_out_of_range_is_a_usage_error(
+    run_main: Main, within: str, as_of: str, says: str
+) -> None:
+    code, out, err = run_main(
+        "due", "examples/export", "--pack", "baoshan-2024", "--as-of", as_of, f"--within={within}"
+    )
+    assert (code, out) == (2, ""), err
+    assert says in err
+    assert "Traceback" not in err
+
+
+def test_due_within_a_calendar_month_through_the_command(run_main: Main) -> None:
+    """The window's last day is in it: from 07-21, 1m ends on 08-21 and 29d on 08-19."""
+    args = ["due", "examples/export", "--pack", "baoshan-2024", "--format", "json"]
+    _, short, _ = run_main(*args, "--as-of", "2025-07-21", "--within", "29d")
+    _, month, _ = run_main(*args, "--as-of", "2025-07-21", "--within", "1m")
+    assert "2025-08-20" in {i["due"] for i in json.loads(month)}  # July's report, due the 20th
+    assert "2025-08-20" not in {i["due"] for i in json.loads(short)}
+    _, last, _ = run_main(*args, "--as-of", "2025-07-21", "--within", "30d")  # ends on 08-20
+    assert "2025-08-20" in {i["due"] for i in json.loads(last)}

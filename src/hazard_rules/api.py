@@ -28,6 +28,7 @@ from hazard_rules.facts.rejections import DEFAULT_MAX_REJECTED, Limit, parse_lim
 from hazard_rules.facts.rows import RawRow
 from hazard_rules.io.export import read_export
 from hazard_rules.io.maps import ColumnMap, load_column_map
+from hazard_rules.io.remote import is_url, mirror, viewed
 from hazard_rules.packs import PackSet
 from hazard_rules.results import Rejected, Result
 
@@ -62,9 +63,13 @@ def _sources(
     """Raw rows by type, whether unknown types are rejected row by row (a mixed JSONL
     file), and the notes reading makes (filled while the rows are read)."""
     if isinstance(facts, (str, os.PathLike)):
-        export = read_export(
-            facts, packs.schema, encoding=encoding, column_map=_column_map(packs, column_map)
-        )
+        cmap = _column_map(packs, column_map)
+        if is_url(facts):  # an fsspec URL: read through a local mirror (io/remote.py)
+            local = mirror(str(facts), lambda name: True)
+            with viewed(str(facts), local):
+                export = read_export(local, packs.schema, encoding=encoding, column_map=cmap)
+        else:
+            export = read_export(facts, packs.schema, encoding=encoding, column_map=cmap)
         return export.sources, export.mixed, export.notes
     return rows_from_mapping(facts), False, []
 
@@ -116,6 +121,7 @@ def evaluate(
     column_map: MapArg = None,
     max_rejected: int | str | None = "auto",
     waivers: WaiversArg = None,
+    client: Any = None,
 ) -> Result:
     """Evaluate every rule of ``packs`` over ``facts`` as of ``as_of``.
 
@@ -128,8 +134,10 @@ def evaluate(
     could have changed are marked ``doubtful``; findings a waiver covers (``waivers``: a
     waiver file or loaded waivers) are ``waived``. ``column_map`` (a ``ColumnMap`` or the
     path of one) says how a ledger's headers and values become fields. ``jobs > 1`` judges
-    partitions of the subjects in parallel processes (same result). On a path or a mapping,
-    the Python evaluator streams.
+    partitions of the subjects in parallel processes (same result); ``client`` (a
+    ``distributed.Client``, with the ``dask`` extra) reads and judges the export in parts on
+    its Dask cluster (same result; docs/scale-out.md). On a path or a mapping, the Python
+    evaluator streams.
     """
     result, findings = evaluate_findings(
         packs,
@@ -144,6 +152,7 @@ def evaluate(
         column_map=column_map,
         max_rejected=max_rejected,
         waivers=waivers,
+        client=client,
     )
     return result.model_copy(update={"violations": [f.violation() for f in findings]})
 
@@ -160,13 +169,15 @@ def assess(
     max_rejected: int | str | None = "auto",
     backend: str = "python",
     show_unmapped: bool = False,
+    client: Any = None,
 ) -> Result:
     """Evaluate, then assess (督查考核): the result with ``assessment`` — every subject's
     scorecard for the assessed period and the one before, with the 一票否优 verdicts and the
     晾晒 ranking (docs/assessment.md). ``period`` is a label (``2025``, ``2025-Q4``,
     ``2025-12``) or a kind (``year``, ``quarter``, ``month``: the last one ended before
     ``as_of``); default: the packs' ``assessment.period``, else ``year``. Other arguments as
-    for :func:`evaluate`."""
+    for :func:`evaluate`; with ``client``, the evaluation runs on the Dask cluster and the
+    scorecards are made in this process, from the export read here as well."""
     if period is not None and not isinstance(period, str):
         raise ArgumentTypeError(f"period must be a label or a kind of period, not {_type(period)}")
     if max_rejected == "auto":
@@ -176,15 +187,29 @@ def assess(
         if isinstance(facts, FactSet)
         else load_facts(packs, facts, encoding=encoding, column_map=column_map)
     )
-    result = evaluate(
-        packs,
-        fact_set,
-        as_of,
-        waivers=waivers,
-        max_rejected=max_rejected,
-        backend=backend,
-        show_unmapped=show_unmapped,
-    )
+    if client is not None and not isinstance(facts, FactSet):
+        # on Dask the cluster reads the export again for the evaluation
+        result = evaluate(
+            packs,
+            facts,
+            as_of,
+            waivers=waivers,
+            max_rejected=max_rejected,
+            encoding=encoding,
+            column_map=column_map,
+            show_unmapped=show_unmapped,
+            client=client,
+        )
+    else:
+        result = evaluate(
+            packs,
+            fact_set,
+            as_of,
+            waivers=waivers,
+            max_rejected=max_rejected,
+            backend=backend,
+            show_unmapped=show_unmapped,
+        )
     from hazard_rules.assess.scorecard import assess_result
 
     try:
@@ -209,12 +234,16 @@ def evaluate_findings(
     jobs: int = 1,
     waivers: WaiversArg = None,
     progress: Callable[[int, int], None] | None = None,
+    client: Any = None,
+    render: str | None = None,
 ) -> tuple[Result, list[Finding]]:
     """Like :func:`evaluate`, with the violations apart as sorted plain
     :class:`~hazard_rules.engine.compile.Finding` tuples — for writers that stream large
     reports (``Result.violations`` is empty; ``Finding.violation()`` makes each model). With
     the Python evaluator in one process, a path or a mapping is read and judged in one
-    streaming pass."""
+    streaming pass. ``render="jsonl"``: in a partitioned run (``jobs``, ``client``) the
+    workers also make each finding's JSONL line, which ``write_findings`` then writes as it
+    is (the lines of a large report are made by the workers, not by this process)."""
     as_of = _check_arguments(
         packs,
         facts,
@@ -225,11 +254,28 @@ def evaluate_findings(
         encoding=encoding,
         column_map=column_map,
         waivers=waivers,
+        client=client,
     )
     limit = _limit(max_rejected, facts)
     loaded = _waivers(waivers)
     notes: list[str] = []
-    if backend == "python" and jobs <= 1:
+    partitioned = _partitioned(
+        packs,
+        facts,
+        as_of,
+        jobs,
+        client,
+        backend,
+        {"explain": explain, "show_unmapped": show_unmapped},
+        encoding,
+        column_map,
+        progress,
+        render,
+    )
+    if partitioned is not None:
+        result, findings, fact_set, notes = partitioned
+        _check_strict(strict, fact_set.rejected)
+    elif backend == "python" and jobs <= 1:
         compiled = compile_pack(packs)
         if isinstance(facts, FactSet):
             fact_set = facts
@@ -281,6 +327,67 @@ def evaluate_findings(
     return _finish(packs, fact_set, as_of, result, findings, notes, loaded, limit)
 
 
+def _partitioned(
+    packs: PackSet,
+    facts: Facts | FactSet,
+    as_of: date,
+    jobs: int,
+    client: Any,
+    backend: str,
+    flags: Mapping[str, bool],
+    encoding: str | None,
+    column_map: MapArg,
+    progress: Callable[[int, int], None] | None,
+    render: str | None = None,
+) -> tuple[Result, list[Finding], FactSet, list[str]] | None:
+    """An export or a mapping read and judged in parts (scale/partition.py): on a Dask
+    cluster (``client``) or by ``jobs`` forked processes. None when not: one process, a
+    loaded fact set, another backend, or an export that cannot be read in parts (a mixed
+    JSONL file), which is then evaluated in this process."""
+    if isinstance(facts, FactSet) or backend != "python" or (jobs <= 1 and client is None):
+        return None
+    from hazard_rules.scale.pipeline import ExecutorFactory, Unpartitionable, run_partitioned
+
+    chunk = None
+    factory: ExecutorFactory
+    if client is not None:
+        from hazard_rules.scale.on_dask import DaskExecutor
+
+        def factory(ctx: Any) -> Any:
+            return DaskExecutor(ctx, client, packs)
+
+        info = client.scheduler_info().get("workers", {})
+        workers = max(sum(w.get("nthreads", 1) for w in info.values()), 1)
+        chunk = 50_000  # records given as Python objects travel to the workers in parts
+    else:
+        from hazard_rules.scale.processes import LocalExecutor, fork_available
+
+        if not fork_available():
+            return None
+
+        def factory(ctx: Any) -> Any:
+            return LocalExecutor(ctx, jobs)
+
+        workers = jobs
+    try:
+        return run_partitioned(
+            packs,
+            facts,
+            as_of,
+            factory,
+            workers=workers,
+            explain=flags["explain"],
+            show_unmapped=flags["show_unmapped"],
+            encoding=encoding,
+            column_map=_column_map(packs, column_map),
+            progress=progress,
+            chunk=chunk,
+            render=render,
+        )
+    except Unpartitionable:
+        return None
+
+
 def _type(value: object) -> str:
     return "None" if value is None else type(value).__name__
 
@@ -317,6 +424,7 @@ def _check_arguments(
     encoding: object,
     column_map: object,
     waivers: object,
+    client: object = None,
 ) -> date:
     """The arguments of :func:`evaluate_findings` checked at the boundary (issue: nothing
     from inside the engine or a dependency may leak); returns ``as_of`` as a date."""
@@ -346,6 +454,18 @@ def _check_arguments(
         raise ArgumentTypeError(f"jobs must be an int, not {_type(jobs)}")
     if jobs < 1:
         raise ArgumentValueError(f"jobs must be at least 1, not {jobs}")
+    if client is not None:
+        if not all(hasattr(client, a) for a in ("submit", "scatter", "scheduler_info")):
+            raise ArgumentTypeError(
+                f"client must be a distributed.Client (dask extra), not {_type(client)}"
+            )
+        if isinstance(facts, FactSet):
+            raise ArgumentValueError(
+                "client: a loaded FactSet is judged in this process; give the export's path "
+                "(or a mapping of records) to evaluate on the Dask cluster"
+            )
+        if backend != "python":
+            raise ArgumentValueError("client: the Dask cluster runs the python backend only")
     for name, value in flags.items():
         if not isinstance(value, bool):
             raise ArgumentTypeError(f"{name} must be True or False, not {_type(value)}")

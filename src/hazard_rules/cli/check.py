@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any, TextIO
+
+from dateutil.relativedelta import relativedelta
 
 from hazard_rules.cli.common import (
     Progress,
     as_of_arg,
+    dask_client,
+    dask_option,
     exit_code,
     open_output,
     output_fits,
@@ -27,12 +32,53 @@ from hazard_rules.cli.config import config_options
 __all__ = ["max_rejected_arg", "register"]
 
 
-def _within(text: str) -> timedelta:
-    m = re.fullmatch(r"(\d+)\s*([dwm]?)", text.strip())
+# --within: a count and a unit; calendar months and years end on the same day of the month
+# (the last day when the month is shorter: 2025-01-31 + 1m = 2025-02-28)
+# at most about 100 years ahead, in any unit (docs/cli.md)
+WITHIN_MAX = {"d": 36500, "w": 5214, "m": 1200, "y": 100}
+
+
+@dataclass(frozen=True)
+class Within:
+    """A ``--within`` duration: ``count`` units of ``d``, ``w``, ``m`` (calendar months) or ``y``."""
+
+    count: int
+    unit: str
+
+    def end(self, start: date) -> date:
+        """The last day of the window that begins on ``start``."""
+        if self.unit in ("m", "y"):
+            months = self.count * (12 if self.unit == "y" else 1)
+            return start + relativedelta(months=months)
+        return start + timedelta(days=self.count * (7 if self.unit == "w" else 1))
+
+
+def _within(text: str) -> Within:
+    m = re.fullmatch(r"(\d{1,7})\s*([dwmy]?)", text.strip(), flags=re.ASCII | re.IGNORECASE)
     if not m:
-        raise argparse.ArgumentTypeError(f"--within {text!r}: use e.g. 30d, 6w or 2m")
-    n, unit = int(m.group(1)), m.group(2) or "d"
-    return timedelta(days=n * {"d": 1, "w": 7, "m": 30}[unit])
+        raise argparse.ArgumentTypeError(
+            f"--within {text!r}: a count and a unit, e.g. 30d, 6w, 1m (calendar months) or 1y"
+        )
+    within = Within(int(m.group(1)), (m.group(2) or "d").lower())
+    if within.count > WITHIN_MAX[within.unit]:
+        most = ", ".join(f"{n}{u}" for u, n in WITHIN_MAX.items())
+        raise argparse.ArgumentTypeError(f"--within {text!r}: at most 100 years ahead ({most})")
+    return within
+
+
+def _due_until(as_of: date, within: Within) -> date:
+    """The end of the ``due`` window; past the last supported day is a usage error."""
+    last = date(9998, 12, 31)
+    try:
+        until = within.end(as_of)
+    except (OverflowError, ValueError):
+        until = date.max
+    if until > last:
+        raise argparse.ArgumentTypeError(
+            f"--within {within.count}{within.unit} from {as_of}: the window ends after {last}, "
+            "the last day hazard-rules judges"
+        )
+    return until
 
 
 def max_rejected_arg(args: argparse.Namespace) -> Any:
@@ -55,6 +101,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         raise argparse.ArgumentTypeError("--statistics prints a table or, with --format json, JSON")
     progress = Progress(sys.stderr) if not args.quiet and sys.stderr.isatty() else None
     as_of = as_of_arg(args.as_of)
+    cluster = dask_client(args)
     try:
         result, findings = evaluate_findings(
             packs,
@@ -70,10 +117,15 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
             jobs=args.jobs,
             waivers=args.waivers,
             progress=progress,
+            client=cluster.client if cluster is not None else None,
+            # a partitioned run's workers make the lines of a JSONL report
+            render="jsonl" if args.format == "jsonl" and not args.statistics else None,
         )
     finally:
         if progress is not None:
             progress.done()
+        if cluster is not None:
+            cluster.close()
     context = report.Context(
         packs=packs,
         export=args.export,
@@ -106,11 +158,12 @@ def cmd_due(args: argparse.Namespace, out: TextIO) -> int:
     output_fits(args.output, args.format, "due")
     packs = select_rules(packs_of(args.pack), args.select, args.ignore)
     as_of = as_of_arg(args.as_of)
+    until = _due_until(as_of, args.within)  # before the export is read
     if args.format == "ics":
         due.require_icalendar()  # before the export is read: a missing extra is a usage error
     facts = load_facts(packs, args.export, encoding=args.encoding, column_map=args.map)
     check_rejected(facts, max_rejected_arg(args))
-    items = upcoming(packs, facts, as_of, as_of + args.within)
+    items = upcoming(packs, facts, as_of, until)
     to_terminal = out if not args.output else None
     with open_output(args.output, out) as stream:
         stream.write(
@@ -188,8 +241,9 @@ def register(sub: Any) -> None:
         "-j",
         type=int,
         metavar="N",
-        help="evaluate partitions of the subjects in N processes (same result)",
+        help="read and judge the export in parts in N processes (same result)",
     )
+    dask_option(c)
     selection_options(c)
     run_options(c)
     config_options(c)
@@ -199,7 +253,10 @@ def register(sub: Any) -> None:
     d.add_argument("export")
     pack_option(d)
     d.add_argument(
-        "--within", type=_within, default=timedelta(days=30), help="e.g. 30d (default), 6w, 2m"
+        "--within",
+        type=_within,
+        default=Within(30, "d"),
+        help="how far ahead: 30d (default), 6w, 1m (calendar months), 1y; at most 100 years",
     )
     d.add_argument("--as-of", help="from this date, or today (default: today in Asia/Shanghai)")
     d.add_argument(

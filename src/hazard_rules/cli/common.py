@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from hazard_rules.errors import InputError
 from hazard_rules.packs import PackSet, bundled_packs, bundled_root, load_packs
@@ -24,6 +24,8 @@ __all__ = [
     "Progress",
     "add_config_flags",
     "as_of_arg",
+    "dask_client",
+    "dask_option",
     "exit_code",
     "local_packs",
     "open_binary_output",
@@ -189,6 +191,31 @@ def select_rules(
         and not any(_matches(i, p) for p in ignore or ())
     }
     return packs.only(chosen)
+
+
+def dask_option(sp: argparse.ArgumentParser) -> None:
+    """``--dask ADDRESS``: run on a Dask cluster (docs/scale-out.md)."""
+    sp.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="read and judge the export in parts on a Dask cluster (same result): "
+        "tcp://HOST:8786 for a running scheduler, or local:N for N worker processes "
+        "started for this run; needs hazard-rules[dask]",
+    )
+
+
+def dask_client(args: argparse.Namespace) -> Any:
+    """The connection ``--dask`` asks for (close it after the run), or None."""
+    address = getattr(args, "dask", None)
+    if not address:
+        return None
+    if (getattr(args, "jobs", None) or 1) > 1:
+        raise argparse.ArgumentTypeError("--dask and --jobs: choose one")
+    if getattr(args, "backend", None) not in (None, "python"):
+        raise argparse.ArgumentTypeError("--dask runs the python backend only")
+    from hazard_rules.scale.on_dask import connect
+
+    return connect(address)
 
 
 def run_options(sp: argparse.ArgumentParser) -> None:

@@ -10,6 +10,8 @@ from typing import Any, TextIO
 
 from hazard_rules.cli.common import (
     as_of_arg,
+    dask_client,
+    dask_option,
     open_binary_output,
     open_output,
     pack_option,
@@ -60,17 +62,28 @@ def cmd_report(args: argparse.Namespace, out: TextIO) -> int:
     packs = packs_of(args.pack)
     as_of = as_of_arg(args.as_of)
     limit = max_rejected_arg(args)
-    facts = load_facts(packs, args.export, encoding=args.encoding, column_map=args.map)
-    result = assess(
-        packs,
-        facts,
-        as_of,
-        period=args.period,
-        waivers=args.waivers,
-        max_rejected=limit,
-        # the reports list the records no criterion matched
-        show_unmapped=fmt in ("html", "xlsx", "json"),
-    )
+    cluster = dask_client(args)
+    try:
+        client = cluster.client if cluster is not None else None
+        reading: dict[str, Any] = {"encoding": args.encoding, "column_map": args.map}
+        # on Dask the evaluation reads the export on the cluster (assess reads it here too,
+        # for the scorecards); else it is read once, here
+        facts = args.export if client is not None else load_facts(packs, args.export, **reading)
+        result = assess(
+            packs,
+            facts,
+            as_of,
+            period=args.period,
+            waivers=args.waivers,
+            max_rejected=limit,
+            # the reports list the records no criterion matched
+            show_unmapped=fmt in ("html", "xlsx", "json"),
+            client=client,
+            **reading,
+        )
+    finally:
+        if cluster is not None:
+            cluster.close()
     if fmt == "xlsx":
         from hazard_rules.output.report_xlsx import write_xlsx
 
@@ -114,4 +127,5 @@ def register(sub: Any) -> None:
     r.add_argument("--output", "-o", metavar="FILE", help="report.html, report.xlsx or report.json")
     r.add_argument("--lang", choices=("zh", "en"), default="zh")
     reading_options(r)
+    dask_option(r)
     r.set_defaults(func=cmd_report)

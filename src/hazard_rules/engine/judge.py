@@ -41,9 +41,7 @@ from hazard_rules.ir import (
 from hazard_rules.periods import date_of
 from hazard_rules.results import Candidate, Classification, Result, label_key, summarize
 
-# Finding and compile_pack live in engine.compile; they are named here only because api.py and
-# output/writers.py import them from this module (their owners move those imports).
-__all__ = ["judge", "judge_findings", "judge_stream", "retention"]
+__all__ = ["Evaluation", "judge", "judge_findings", "judge_stream", "retention"]
 
 
 class RecordRules:
@@ -248,7 +246,7 @@ class _Evaluation:
         *,
         explain: bool,
         show_unmapped: bool,
-        part: tuple[int, int] | None = None,
+        part: tuple[int, int] | Callable[[str], bool] | None = None,
     ) -> None:
         self.judging = Judging(compiled, facts, as_of, explain, part)
         self.judging.want_unmapped = show_unmapped
@@ -396,3 +394,8 @@ def _root_fields(cond: Condition | None) -> set[str]:
     if isinstance(cond, NotOf):
         return _root_fields(cond.item)
     return set().union(*(_root_fields(c) for c in cond.items))
+
+
+# one evaluation's judges, for callers that judge parts of an evaluation apart and merge them
+# (scale/partition.py: record rules as each part is read, time rules per partition)
+Evaluation = _Evaluation

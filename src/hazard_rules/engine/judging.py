@@ -4,7 +4,7 @@ spans, shared record references, partitions, and the recording of findings (SPEC
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -86,9 +86,11 @@ class Judging:
         facts: FactSet,
         as_of: date,
         explain: bool,
-        part: tuple[int, int] | None = None,
+        part: tuple[int, int] | Callable[[str], bool] | None = None,
     ) -> None:
-        self.part = part  # (k, n): judge only subjects whose id hashes to k modulo n
+        # (k, n): judge only subjects whose id hashes to k modulo n; or a predicate on subject
+        # ids (a partitioned run's assignment, scale/partition.py)
+        self.part = part
         self.compiled = compiled
         self.schema = compiled.packs.schema
         self.facts = facts
@@ -118,6 +120,8 @@ class Judging:
         """True when this judge's partition owns the subject (always, unpartitioned)."""
         if self.part is None:
             return True
+        if callable(self.part):
+            return self.part(subject_id)
         k, n = self.part
         return zlib.crc32(subject_id.encode("utf-8")) % n == k
 

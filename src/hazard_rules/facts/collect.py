@@ -97,6 +97,7 @@ def collect_facts(
     on_batch: Callable[[str, list[dict[str, Any]]], None] | None = None,
     retain: Mapping[str, frozenset[str] | None] | None = None,
     batch_size: int = 2000,
+    first_seen: dict[str, dict[str, str]] | None = None,
 ) -> FactSet:
     """Coerce, de-duplicate and reference-check every row; see the module docstring.
 
@@ -107,6 +108,8 @@ def collect_facts(
     Streaming: ``on_batch(type, records)`` receives the accepted records in batches as they
     are read, and ``retain`` says what the fact set keeps of each type afterwards (``None``:
     whole records; a set of fields: a projection). ``into`` fills an existing fact set.
+    ``first_seen`` (type → id → source), when given, holds the source of every accepted
+    record, and duplicates are also looked for among the ids it already holds.
     """
     out = into if into is not None else FactSet(records={t: {} for t in schema.order})
     for tname, rows in sources.items():
@@ -142,7 +145,9 @@ def collect_facts(
         coercer = RecordCoercer(tdef, zone)
         refs = [(f.name, f.ref) for f in tdef.fields.values() if f.kind == "ref" and f.ref]
         kept = out.records[tname]
-        first_source: dict[str, str] = {}
+        first_source: dict[str, str] = (
+            {} if first_seen is None else first_seen.setdefault(tname, {})
+        )
         warned: set[str] = set()
         headers = coercer.headers
         id_keys = [h for h, name in headers.items() if name == "id"]

@@ -47,7 +47,7 @@ from hazard_rules.periods import timezone
 from hazard_rules.schema import Schema, did_you_mean, value_key
 from hazard_rules.source import display_path
 
-__all__ = ["SUFFIXES", "Export", "TableInfo", "read_export"]
+__all__ = ["SUFFIXES", "Export", "PartOrigin", "TableInfo", "read_export", "read_table"]
 
 SUFFIXES = (".csv", ".tsv", ".jsonl", ".xlsx", ".xlsm")
 _UNSUPPORTED = {
@@ -71,6 +71,17 @@ class TableInfo:
     reader: TableReader | None = None
 
 
+@dataclass(frozen=True)
+class PartOrigin:
+    """Where one part of an export comes from: the file, its shown name, and its kind
+    (``csv``, ``tsv``, ``jsonl``; ``sheet`` for sheets of a workbook; ``mixed`` for the rows
+    of one type in a mixed JSONL file)."""
+
+    path: Path
+    name: str
+    kind: str
+
+
 @dataclass
 class Export:
     """Raw rows by record type (read lazily), and what reading found out.
@@ -87,6 +98,8 @@ class Export:
     mixed: bool = False
     # the same rows, one lazy iterable per file or sheet (what ``sources`` chains)
     parts: dict[str, list[Iterable[RawRow]]] = field(default_factory=dict)
+    # where each of ``parts`` comes from (same keys, same order)
+    origins: dict[str, list[PartOrigin]] = field(default_factory=dict)
 
 
 def _kind(entry: Path) -> str:
@@ -147,9 +160,29 @@ def read_export(
         reader.file(p, single=True)
     out = reader.export
     out.parts = reader.by_type
+    out.origins = reader.origins
     out.sources = {t: chain.from_iterable(its) for t, its in reader.by_type.items()}
     out.path = display_path(p)
     return out
+
+
+def read_table(
+    schema: Schema,
+    tname: str,
+    text: TextFile,
+    kind: str,
+    *,
+    encoding: str | None,
+    column_map: ColumnMap | None,
+) -> tuple[Iterator[RawRow], Export]:
+    """The raw rows of one CSV, TSV or JSONL table of type ``tname`` whose lines are
+    ``text`` (a whole file, or a block of one: io/blocks.py), read as :func:`read_export`
+    reads such a file; the :class:`Export` returned collects the notes and tables of it."""
+    reader = _Reader(schema, encoding, column_map)
+    if kind == "jsonl":
+        return reader._jsonl_lines(tname, text.name, text), reader.export
+    delimiter = "\t" if kind == "tsv" else ","
+    return reader._csv_table(tname, text.name, text, delimiter), reader.export
 
 
 class _Reader:
@@ -160,6 +193,7 @@ class _Reader:
         self.zone = timezone(schema.timezone)
         self.export = Export("", {})
         self.by_type: dict[str, list[Iterable[RawRow]]] = {}
+        self.origins: dict[str, list[PartOrigin]] = {}
         self.found = 0
 
     def _tmap(self, tname: str) -> TypeMap | None:
@@ -171,8 +205,9 @@ class _Reader:
             for t in sorted(self.schema.types.values(), key=lambda t: t.name)
         )
 
-    def _add(self, tname: str, rows: Iterable[RawRow]) -> None:
+    def _add(self, tname: str, rows: Iterable[RawRow], origin: PartOrigin) -> None:
         self.by_type.setdefault(tname, []).append(rows)
+        self.origins.setdefault(tname, []).append(origin)
 
     def folder(self, root: Path) -> None:
         notes = self.export.notes
@@ -209,7 +244,7 @@ class _Reader:
             self.export.mixed = True
             self.export.tables.append(TableInfo(name, None, 'mixed: each line names its "type"'))
             for t, rows in _group(self._jsonl_rows(None, path, name)).items():
-                self._add(t, rows)
+                self._add(t, rows, PartOrigin(path, name, "mixed"))
             return
         if tname is None:
             hint = did_you_mean(path.stem, self.schema.types)
@@ -220,10 +255,13 @@ class _Reader:
             )
         if suffix == ".jsonl":
             self.export.tables.append(TableInfo(name, tname, "file name"))
-            self._add(tname, self._jsonl_rows(tname, path, name))
+            self._add(tname, self._jsonl_rows(tname, path, name), PartOrigin(path, name, "jsonl"))
         else:
             delimiter = "\t" if suffix == ".tsv" else ","
-            self._add(tname, self._csv_rows(tname, path, name, delimiter))
+            kind = suffix.lstrip(".")
+            self._add(
+                tname, self._csv_rows(tname, path, name, delimiter), PartOrigin(path, name, kind)
+            )
 
     def _file_type(self, path: Path) -> str | None:
         if self.cmap is not None:
@@ -335,7 +373,8 @@ class _Reader:
             tname = by_sheet.get(title) or type_of(title, self.schema)
             if tname is not None:
                 how = "column map (sheets)" if title in by_sheet else "sheet name"
-                self._add(tname, self._sheet_rows(tname, path, name, title, how))
+                rows = self._sheet_rows(tname, path, name, title, how)
+                self._add(tname, rows, PartOrigin(path, name, "sheet"))
                 continue
             tmap = self._tmap(file_type) if file_type else None
             if file_type is not None and (tmap is None or not tmap.sheets or title in tmap.sheets):
@@ -347,7 +386,8 @@ class _Reader:
                 + (" and the workbook's name is not one either" if file_type is None else "")
             )
         if candidates and file_type is not None:
-            self._add(file_type, self._candidate_sheets(file_type, path, name, candidates))
+            rows = self._candidate_sheets(file_type, path, name, candidates)
+            self._add(file_type, rows, PartOrigin(path, name, "sheet"))
         elif file_type is None and not any(
             by_sheet.get(t) or type_of(t, self.schema) for t in titles
         ):

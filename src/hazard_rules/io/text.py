@@ -19,7 +19,15 @@ from typing import BinaryIO
 
 from hazard_rules.errors import InputError
 
-__all__ = ["LINE_CAP", "Line", "TextFile", "check_encoding", "open_text", "sniff_encoding"]
+__all__ = [
+    "LINE_CAP",
+    "Line",
+    "TextFile",
+    "byte_lines",
+    "check_encoding",
+    "open_text",
+    "sniff_encoding",
+]
 
 LINE_CAP = 16 * 1024 * 1024  # bytes (characters for UTF-16/32) in one physical line
 _SAMPLE = 1 << 16
@@ -211,3 +219,9 @@ def _wide_lines(fh: BinaryIO, name: str, codec: str) -> Iterator[Line]:
                 yield Line(number, line)
         except OSError as exc:
             raise _read_error(name, exc) from exc
+
+
+def byte_lines(fh: BinaryIO, name: str, codec: str) -> Iterator[Line]:
+    """The lines of an open binary file of an ASCII-compatible codec from where it stands (a
+    block of a file: io/blocks.py), numbered from 1, read as :func:`open_text` reads them."""
+    return _byte_lines(fh, name, codec, 0)

@@ -98,7 +98,9 @@ def write_findings(findings: Iterable[Finding], fmt: str, out: TextIO) -> None:
     as models): the same text as :func:`format_result` gives for the whole result."""
     if fmt == "jsonl":
         for f in findings:
-            out.write(f.violation().model_dump_json() + "\n")
+            # a partitioned run's worker may have made the line already (scale/partition.py)
+            line = getattr(f, "line", None)
+            out.write((line if line is not None else f.violation().model_dump_json()) + "\n")
         return
     if fmt != "csv":
         raise ValueError(f"streaming is for jsonl and csv, not {fmt}")
