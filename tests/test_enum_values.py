@@ -232,3 +232,39 @@ def test_chinese_values_of_the_core_schema(field: str, written: str, value: str)
     assert facts.records["enterprise"]["E1"]["sectors"] == ("commerce", "light_industry")
     assert facts.records["enterprise"]["E1"]["high_risk"] is True
     assert facts.records["inspection"]["I1"]["led_by"] == "principal"
+
+
+def test_chinese_messages_and_tables_show_labels(make_pack: Callable[..., Path]) -> None:
+    """Output in Chinese shows an enum value by its label; English and JSON keep the value."""
+    from conftest import rule
+
+    rules = [
+        rule(
+            "t.grade",
+            "check",
+            **{
+                "for": "item",
+                "require": {"grade": {"eq": "low"}},
+                "message": {"zh": "{record}等级为{grade}", "en": "{record} grade {grade}"},
+            },
+        ),
+        rule(
+            "t.high",
+            "criterion",
+            **{"for": "item", "when": {"grade": {"eq": "high"}}, "label": "high"},
+        ),
+    ]
+    packs = load_packs(make_pack(rules, schema=SCHEMA))
+    result = evaluate(packs, _facts(grade="较高"), as_of=date(2025, 1, 1))
+    (v,) = result.violations
+    assert (v.message, v.message_en) == ("I1等级为高风险", "I1 grade high")
+    (c,) = result.classifications
+    assert (c.label, c.label_name) == ("high", "高风险")
+    from hazard_rules.output.table import format_table
+
+    zh = format_table(result, lang="zh", width=200, color=False)
+    en = format_table(result, lang="en", width=200, color=False)
+    assert "高风险" in zh and " high " in en and "高风险" not in en
+    # a value the schema gives no label is shown as it is
+    result = evaluate(packs, _facts(grade="mid"), as_of=date(2025, 1, 1))
+    assert [v.message for v in result.violations] == ["I1等级为mid"]

@@ -6,6 +6,7 @@ it. Every node keeps the :class:`SourceSpan` it came from.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -152,13 +153,25 @@ class Template:
     parts: tuple[tuple[str, str | None], ...]  # (literal, placeholder name or None)
     source: str
 
-    def render(self, values: dict[str, Any]) -> str:
+    def render(
+        self, values: dict[str, Any], labels: Mapping[str, Mapping[str, str]] | None = None
+    ) -> str:
+        """The message for ``values``; with ``labels`` (field → enum value → its label), an
+        enum field's value is shown as its label (the Chinese messages: 重大事故隐患, not major)."""
         out = []
         for literal, name in self.parts:
             out.append(literal)
             if name is not None:
                 value = values.get(name)
-                out.append("" if value is None else _show(value))
+                if value is None:
+                    continue
+                named = labels.get(name) if labels else None
+                if named:
+                    if isinstance(value, (list, tuple)):
+                        value = [named.get(v, v) if isinstance(v, str) else v for v in value]
+                    elif isinstance(value, str):
+                        value = named.get(value, value)
+                out.append(_show(value))
         return "".join(out)
 
 

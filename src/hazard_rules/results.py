@@ -102,6 +102,7 @@ class Classification(_Model):
     rule: str
     cite: str = ""
     title: str = ""  # the rule's title
+    label_name: str = ""  # the label as the schema names it (重大事故隐患), else empty
 
 
 class Candidate(_Model):

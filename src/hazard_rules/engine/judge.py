@@ -142,6 +142,7 @@ class RecordRules:
                 rule=rule.meta.id,
                 cite=rule.meta.cite,
                 title=rule.meta.title,
+                label_name=self.judging.label_name(tname, rule.label, rule.declared),
             )
         )
         if rule.declared is not None and rec.get(rule.declared) != rule.label:

@@ -105,6 +105,7 @@ class Judging:
         self._refs: dict[tuple[str, str], RecordRef] = {}
         self.want_unmapped = False
         self.unmapped: list[RecordRef] = []
+        self._labels: dict[str, dict[str, Mapping[str, str]]] = {}
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -132,6 +133,31 @@ class Judging:
     def own_date(self, tname: str, rec: Record) -> date | None:
         df = self.schema.types[tname].date_field
         return date_of(rec.get(df)) if df else None
+
+    def labels(self, tname: str | None) -> dict[str, Mapping[str, str]]:
+        """Enum field of ``tname`` → value → its label: the Chinese messages show labels."""
+        if tname is None or tname not in self.schema.types:
+            return {}
+        got = self._labels.get(tname)
+        if got is None:
+            got = self._labels[tname] = {
+                name: fd.value_labels
+                for name, fd in self.schema.types[tname].fields.items()
+                if fd.value_labels
+            }
+        return got
+
+    def label_name(self, tname: str, label: str, declared: str | None) -> str:
+        """A classification's label as the schema names it (``major`` → 重大事故隐患): the
+        label of that value of the ``declared`` field, else of the first enum field of
+        ``tname`` that has it; else the label itself."""
+        labels = self.labels(tname)
+        if declared is not None and label in labels.get(declared, {}):
+            return labels[declared][label]
+        for named in labels.values():
+            if label in named:
+                return named[label]
+        return label
 
     def subject_of(self, tname: str, rec: Record) -> RecordRef:
         """SPEC §3.4.1: the target of the record's reference to the subject type, or itself."""
@@ -182,7 +208,7 @@ class Judging:
                 period,
                 due,
                 tuple(sorted(evidence or (), key=lambda r: (r.type, r.id))),
-                meta.message_zh.render(values),
+                meta.message_zh.render(values, self.labels(record.type if rec is not None and record else None)),
                 meta.message_en.render(values),
                 trace,
             )

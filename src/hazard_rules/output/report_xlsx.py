@@ -253,7 +253,7 @@ def _labels(book: Any, result: Result, naming: Naming) -> None:
     sheet = _Sheet(book, "判定", header)
     for c in result.classifications:
         enterprise = naming.enterprise(c.subject)
-        label = "重大事故隐患" if c.label == "major" else c.label
+        label = c.label_name or c.label
         sheet.append(
             [
                 "判定",

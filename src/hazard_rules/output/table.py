@@ -435,7 +435,13 @@ def _sections(result: Result, lang: str, width: int | None, color: bool) -> list
             render_table(
                 [text(k, lang) for k in ("record", "subject", "label", "rule", "cite")],
                 [
-                    [c.record.id, c.subject.id, c.label, c.rule, c.cite]
+                    [
+                        c.record.id,
+                        c.subject.id,
+                        (c.label_name or c.label) if lang == "zh" else c.label,
+                        c.rule,
+                        c.cite,
+                    ]
                     for c in result.classifications
                 ],
                 width=width,

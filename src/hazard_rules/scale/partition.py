@@ -513,7 +513,7 @@ def read_part(ctx: Context, spec: PartSpec) -> tuple[PartSummary, PartData]:
         digests=[a.tobytes() for a in digests],
         findings=[pack_finding(f, ctx.render) for f in j.violations],
         classifications=[_pack_label(c) for c in j.classifications],
-        candidates=[(*_pack_label(c), tuple(c.hints)) for c in j.candidates],
+        candidates=[_pack_label(c) for c in j.candidates],
         unmapped=[(r.type, r.id) for r in j.unmapped],
         weights=dict(weights),
     )
@@ -580,7 +580,23 @@ def pack_finding(f: Finding, render: str | None = None) -> Packed:
 
 
 def _pack_label(c: Classification | Candidate) -> Packed:
-    return ((c.record.type, c.record.id), (c.subject.type, c.subject.id), c.label, c.rule, c.cite)
+    """A classification or candidate as plain data: the refs as pairs, then every other field
+    in the model's order (the merge rebuilds the model from them, so nothing is lost)."""
+    rest = tuple(getattr(c, name) for name in type(c).model_fields if name not in _REFS)
+    return ((c.record.type, c.record.id), (c.subject.type, c.subject.id), *rest)
+
+
+_REFS = ("record", "subject")
+
+
+def _unpack_label(model: type[Any], packed: Packed, ref: Callable[[Any], RecordRef]) -> Any:
+    """The inverse of :func:`_pack_label` (without validation: the values came from a model)."""
+    names = [name for name in model.model_fields if name not in _REFS]
+    r, sj, *rest = packed
+    values = dict(zip(names, rest, strict=True))
+    if "hints" in values:
+        values["hints"] = list(values["hints"])
+    return model.model_construct(record=ref(r), subject=ref(sj), **values)
 
 
 # -- de-duplication across parts ------------------------------------------------------------------
@@ -900,18 +916,8 @@ class Absorber:
             ref = self.ref
             s.absorbed = (
                 self.findings(s.findings),
-                [
-                    Classification.model_construct(
-                        record=ref(r), subject=ref(sj), label=lb, rule=ru, cite=ci
-                    )
-                    for r, sj, lb, ru, ci in s.classifications
-                ],
-                [
-                    Candidate(
-                        record=ref(r), subject=ref(sj), label=lb, rule=ru, cite=ci, hints=list(h)
-                    )
-                    for r, sj, lb, ru, ci, h in s.candidates
-                ],
+                [_unpack_label(Classification, c, ref) for c in s.classifications],
+                [_unpack_label(Candidate, c, ref) for c in s.candidates],
                 [ref(u) for u in s.unmapped],
             )
             s.findings, s.classifications, s.candidates, s.unmapped = [], [], [], []
