@@ -115,7 +115,10 @@ def assert_same(got: dict[str, str], want: dict[str, str]) -> None:
     for fmt in want:
         if got[fmt] != want[fmt]:
             a, b = got[fmt].splitlines(), want[fmt].splitlines()
-            at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+            at = next(
+                (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+                min(len(a), len(b)),
+            )
             pytest.fail(
                 f"{fmt}: line {at + 1} differs ({len(a)} lines, one process {len(b)}):\n"
                 f"  got: {(a[at] if at < len(a) else '<end>')[:300]}\n"
