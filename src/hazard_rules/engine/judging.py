@@ -208,7 +208,9 @@ class Judging:
                 period,
                 due,
                 tuple(sorted(evidence or (), key=lambda r: (r.type, r.id))),
-                meta.message_zh.render(values, self.labels(record.type if rec is not None and record else None)),
+                meta.message_zh.render(
+                    values, self.labels(record.type if rec is not None and record else None)
+                ),
                 meta.message_en.render(values),
                 trace,
             )
