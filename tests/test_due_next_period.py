@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from conftest import d, findings, rule
-from hazard_rules import Diagnostic, PackError, evaluate, load_packs
+from hazard_rules import Diagnostic, PackError, evaluate, load_facts, load_packs
 from hazard_rules.engine.calendar import upcoming
 from hazard_rules.output.rule_text import describe_rule
 from hazard_rules.periods import parse_period
@@ -264,6 +264,7 @@ def test_upcoming_lists_the_period_before_as_of(make_pack: Callable[..., Path]):
         "enterprise": [ent("E1"), ent("E2")],
         "filing": [filing("F1", "E2", "2024-Q1", "2024-03-30")],
     }
+    facts = load_facts(packs, facts)
     items = upcoming(packs, facts, d("2024-04-01"), d("2024-05-01"))
     assert [(u.due, u.subject, u.rule, u.period, u.have) for u in items] == [
         (date(2024, 4, 15), "E1", Q, "2024-Q1", 0),

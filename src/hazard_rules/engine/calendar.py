@@ -14,12 +14,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from hazard_rules.api import load_facts
 from hazard_rules.engine.compile import compile_pack
 from hazard_rules.engine.judging import check_due, exists, subject_of
 from hazard_rules.engine.windows import RuleWindows
@@ -49,16 +47,14 @@ class Upcoming:
 
 def upcoming(
     packs: PackSet,
-    facts: Mapping[str, Iterable[Any]] | str | FactSet,
+    facts: FactSet,
     as_of: date,
     until: date,
-    *,
-    encoding: str | None = None,
 ) -> list[Upcoming]:
-    """Unsatisfied obligations due in ``[as_of, until]``, soonest first."""
+    """Unsatisfied obligations due in ``[as_of, until]``, soonest first (``facts`` as
+    :func:`hazard_rules.load_facts` reads them)."""
     compiled = compile_pack(packs)
-    fact_set = facts if isinstance(facts, FactSet) else load_facts(packs, facts, encoding=encoding)
-    records = fact_set.records
+    records = facts.records
     schema = packs.schema
     items: list[Upcoming] = []
 
