@@ -135,9 +135,9 @@ class _RuleLowerer:
             self.file.err(where, "invalid_rule", "a rule is a mapping")
             return None
         kind = doc.get("kind")
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in KINDS:
             if "kind" in doc:
-                hint = did_you_mean(str(kind), KINDS)
+                hint = did_you_mean(str(kind), KINDS) if isinstance(kind, str) else ""
                 self.file.err(
                     (*where, "kind"), "unknown_rule_kind", f"unknown rule kind {kind!r}{hint}"
                 )
